@@ -1,0 +1,92 @@
+"""Every code a client can see. Clients switch on these values; never rename one."""
+
+from enum import StrEnum
+
+
+class PricingUnit(StrEnum):
+    """The unit a price is quoted in. Dimension and scale live in ``costplan.core.units``."""
+
+    PER_1M_TOKENS = "per_1m_tokens"
+    PER_1K_TOKENS = "per_1k_tokens"
+    PER_TOKEN = "per_token"
+    PER_GPU_HOUR = "per_gpu_hour"
+
+
+class FallbackStep(StrEnum):
+    """The fallback chain, in the fixed order it runs."""
+
+    STRICT = "strict"
+    RELAX_UNIT = "relax_unit"
+    RELAX_BUDGET = "relax_budget"
+    RELAX_PROVIDER = "relax_provider"
+
+
+class StepStatus(StrEnum):
+    PRODUCED_RESULTS = "produced_results"
+    NO_RESULTS = "no_results"
+    NOOP = "noop"
+    NOT_RUN = "not_run"
+
+
+class ReasonCode(StrEnum):
+    """Why an offering was excluded from a ranking."""
+
+    MODEL_DEPRECATED = "MODEL_DEPRECATED"
+    PRICE_ADAPTIVE = "PRICE_ADAPTIVE"
+    UNIT_MISMATCH = "UNIT_MISMATCH"
+    PROVIDER_EXCLUDED = "PROVIDER_EXCLUDED"
+    PROVIDER_NOT_ALLOWED = "PROVIDER_NOT_ALLOWED"
+    CONTEXT_WINDOW_UNKNOWN = "CONTEXT_WINDOW_UNKNOWN"
+    CONTEXT_WINDOW_TOO_SMALL = "CONTEXT_WINDOW_TOO_SMALL"
+    PRICE_MISSING_INPUT = "PRICE_MISSING_INPUT"
+    PRICE_MISSING_OUTPUT = "PRICE_MISSING_OUTPUT"
+    PRICE_MISSING_CACHE_READ = "PRICE_MISSING_CACHE_READ"
+    REQUESTS_REQUIRED = "REQUESTS_REQUIRED"
+    OVER_BUDGET = "OVER_BUDGET"
+
+
+class WarningCode(StrEnum):
+    BUDGET_ZERO = "BUDGET_ZERO"
+    PROVIDER_UNKNOWN = "PROVIDER_UNKNOWN"
+    PROVIDER_FILTER_MATCHED_NOTHING = "PROVIDER_FILTER_MATCHED_NOTHING"
+    PROVIDER_BOTH_ALLOWED_AND_EXCLUDED = "PROVIDER_BOTH_ALLOWED_AND_EXCLUDED"
+    UNIT_NOT_NATIVE = "UNIT_NOT_NATIVE"
+    UNIT_CONVERTED = "UNIT_CONVERTED"
+    RELAX_UNIT_NOOP = "RELAX_UNIT_NOOP"
+    BUDGET_RELAXED = "BUDGET_RELAXED"
+    PROVIDERS_ADDED = "PROVIDERS_ADDED"
+    NO_CANDIDATES = "NO_CANDIDATES"
+    PRICE_TIER_BASE_ASSUMED = "PRICE_TIER_BASE_ASSUMED"
+    PRICE_TIER_FROM_AVERAGE_PROMPT = "PRICE_TIER_FROM_AVERAGE_PROMPT"
+    PRICE_TIER_SELECTED = "PRICE_TIER_SELECTED"
+    CACHE_READ_PRICED_AS_INPUT = "CACHE_READ_PRICED_AS_INPUT"
+    TIME_OF_DAY_PEAK_PRICE = "TIME_OF_DAY_PEAK_PRICE"
+    LISTED_FREE = "LISTED_FREE"
+    DEPRECATED_INCLUDED = "DEPRECATED_INCLUDED"
+    WARNINGS_TRUNCATED = "WARNINGS_TRUNCATED"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class PriceBasis(StrEnum):
+    """How the unit price on a row was arrived at. Anything but LIST_PRICE is an estimate."""
+
+    LIST_PRICE = "list_price"
+    TIER_SELECTED = "tier_selected_by_context"
+    TIER_BASE_ASSUMED = "tier_base_assumed"
+    TIER_FROM_AVERAGE_PROMPT = "tier_from_average_prompt"
+    CACHE_READ_AS_INPUT = "cache_read_charged_at_input_price"
+    TIME_OF_DAY_PEAK = "time_of_day_peak_price"
+
+
+class ErrorCode(StrEnum):
+    MALFORMED_JSON = "MALFORMED_JSON"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"

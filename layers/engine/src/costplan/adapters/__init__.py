@@ -1,0 +1,1 @@
+"""Edges: HTTP app factory, observability, storage. Never imported by ``costplan.core``."""

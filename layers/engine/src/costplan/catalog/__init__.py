@@ -1,0 +1,1 @@
+"""Catalog data: compact artifacts generated at build time, loaded once per process."""

@@ -1,0 +1,141 @@
+"""The hosted-LLM offering catalog, loaded once per process and kept as numpy arrays.
+
+Source: ``data/llm_offerings.json``, generated from genai-prices by ``build_llm.py``.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from costplan.core.ranking import Reason
+from costplan.core.units import UNIT_CODES
+
+ARTIFACT = Path(__file__).parent / "data" / "llm_offerings.json"
+NATIVE_UNIT = "per_1m_tokens"
+DIRECTIONS = ("input", "output", "cache_read")
+
+
+@dataclass(frozen=True)
+class TierTable:
+    """(n, T) tier starts and prices. Column 0 is the base price (start 0); padding is +inf/NaN."""
+
+    starts: np.ndarray
+    prices: np.ndarray
+
+
+@dataclass(frozen=True)
+class LlmCatalog:
+    source: str
+    source_version: str
+    url: str
+    as_of: str
+    providers: tuple[str, ...]  # sorted provider ids; provider_code indexes this
+    provider_names: dict[str, str]
+    provider_code: np.ndarray
+    provider_key: np.ndarray
+    model_key: np.ndarray
+    unit_code: np.ndarray
+    model: tuple[str, ...]
+    name: tuple[str | None, ...]
+    canonical: tuple[str, ...]
+    url_of: tuple[str | None, ...]
+    context_window: np.ndarray
+    deprecated: np.ndarray
+    adaptive: np.ndarray
+    tiers: dict[str, TierTable]  # per direction
+    peak: dict[str, np.ndarray]  # per direction: highest time-of-day price, NaN where none
+    time_of_day: np.ndarray  # bool: price depends on time of day
+    request_per_1k: np.ndarray
+    aliases: dict[str, str]  # lowercase alias -> canonical id
+    canonical_offerings: dict[str, np.ndarray]  # canonical id -> offering indices
+
+    def __len__(self) -> int:
+        return len(self.model)
+
+    def blocked(self) -> np.ndarray:
+        out = np.zeros(len(self), np.int8)
+        out[self.deprecated] = Reason.MODEL_DEPRECATED
+        out[self.adaptive] = Reason.PRICE_ADAPTIVE
+        return out
+
+
+def _tier_table(values: list) -> TierTable:
+    width = 1 + max((len(v["tiers"]) for v in values if isinstance(v, dict)), default=0)
+    starts = np.full((len(values), width), np.inf)
+    prices = np.full((len(values), width), np.nan)
+    starts[:, 0] = 0.0
+    for i, v in enumerate(values):
+        if isinstance(v, dict):
+            prices[i, 0] = v["base"]
+            for j, (start, price) in enumerate(v["tiers"], start=1):
+                starts[i, j], prices[i, j] = start, price
+        elif v is not None:
+            prices[i, 0] = v
+    return TierTable(starts, prices)
+
+
+def _peak(alternatives: list[list[dict]], base: list, direction: str) -> np.ndarray:
+    out = np.full(len(alternatives), np.nan)
+    for i, alts in enumerate(alternatives):
+        values = [a[direction] for a in alts] + [base[i]]
+        flat = [v["base"] if isinstance(v, dict) else v for v in values if v is not None]
+        if alts and flat:
+            out[i] = max(flat)
+    return out
+
+
+def _rank(keys: list[str]) -> np.ndarray:
+    """Rank of each string in sorted order (equal strings share a rank)."""
+    ordered = {k: r for r, k in enumerate(sorted(set(keys)))}
+    return np.array([ordered[k] for k in keys], dtype=np.int64)
+
+
+def from_document(doc: dict) -> LlmCatalog:
+    rows = doc["offerings"]
+    providers = tuple(sorted({r["provider"] for r in rows}))
+    pcode = {p: i for i, p in enumerate(providers)}
+    prices = {d: [r["prices"][d] for r in rows] for d in DIRECTIONS}
+    alts = [r["time_of_day_alternatives"] for r in rows]
+    aliases: dict[str, str] = {}
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(r["canonical"], []).append(i)
+    for canonical in sorted(groups):
+        aliases.setdefault(canonical, canonical)
+    for r in sorted(rows, key=lambda r: (r["provider"], r["model"])):
+        for a in r["aliases"]:
+            aliases.setdefault(a, r["canonical"])
+    return LlmCatalog(
+        source=doc["source"],
+        source_version=doc["source_version"],
+        url=doc["url"],
+        as_of=doc["as_of"],
+        providers=providers,
+        provider_names={r["provider"]: r["provider_name"] for r in rows},
+        provider_code=np.array([pcode[r["provider"]] for r in rows], dtype=np.int64),
+        provider_key=_rank([r["provider"] for r in rows]),
+        model_key=_rank([r["model"] for r in rows]),
+        unit_code=np.full(len(rows), UNIT_CODES[NATIVE_UNIT], dtype=np.int64),
+        model=tuple(r["model"] for r in rows),
+        name=tuple(r["name"] for r in rows),
+        canonical=tuple(r["canonical"] for r in rows),
+        url_of=tuple(r["url"] for r in rows),
+        context_window=np.array([r["context_window"] or np.nan for r in rows], dtype=float),
+        deprecated=np.array([r["deprecated"] for r in rows], dtype=bool),
+        adaptive=np.array([r["adaptive"] for r in rows], dtype=bool),
+        tiers={d: _tier_table(prices[d]) for d in DIRECTIONS},
+        peak={d: _peak(alts, prices[d], d) for d in DIRECTIONS},
+        time_of_day=np.array([bool(a) for a in alts], dtype=bool),
+        request_per_1k=np.array([r["request_per_1k"] or 0.0 for r in rows], dtype=float),
+        aliases=aliases,
+        canonical_offerings={k: np.array(v, dtype=np.int64) for k, v in groups.items()},
+    )
+
+
+@cache
+def get_llm_catalog() -> LlmCatalog:
+    """The process-wide catalog (built on first use, then reused by every warm invocation)."""
+    return from_document(json.loads(ARTIFACT.read_text(encoding="utf-8")))

@@ -1,0 +1,161 @@
+"""rank_configs: the cost-and-rank kernel behind every plan endpoint.
+
+Pure and vectorised. Validation, price resolution and warnings belong to the callers
+(``costplan.services``); this module trusts its inputs ("without any validation", in the
+manner of scikit-criteria's kernels).
+
+Monthly cost of candidate i (no hidden blending of input and output prices)::
+
+    input_usd_i   = uncached_input_tokens / 1e6 x input_per_1m_i
+    output_usd_i  = output_tokens         / 1e6 x output_per_1m_i
+    cached_usd_i  = cached_input_tokens   / 1e6 x cache_read_per_1m_i
+    request_usd_i = requests              / 1e3 x request_per_1k_i
+    cost_i        = input_usd_i + output_usd_i + cached_usd_i + request_usd_i
+
+A component with zero quantity costs 0 even where its price is missing; a component with a
+positive quantity and a missing (NaN) price excludes the candidate with a reason code. It is
+never priced at 0.
+
+Order: admitted candidates by (cost, provider key, model key), ascending. The keys are the
+ranks of the provider and model id strings, so the order does not depend on catalog order.
+
+Stable signature: ``rank_configs(candidates, workload, constraints, *, top_k)``. Later kinds
+of candidate (self-hosted GPUs, other services) arrive as rows of ``Candidates``, never as
+new positional parameters.
+"""
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+
+TOKENS_PER_PRICE_UNIT = 1_000_000.0
+REQUESTS_PER_PRICE_UNIT = 1_000.0
+
+
+class Reason(IntEnum):
+    """Exclusion reasons, in the precedence used when several apply (first wins)."""
+
+    ADMITTED = 0
+    MODEL_DEPRECATED = 1
+    PRICE_ADAPTIVE = 2
+    UNIT_MISMATCH = 3
+    PROVIDER_EXCLUDED = 4
+    PROVIDER_NOT_ALLOWED = 5
+    CONTEXT_WINDOW_UNKNOWN = 6
+    CONTEXT_WINDOW_TOO_SMALL = 7
+    PRICE_MISSING_INPUT = 8
+    PRICE_MISSING_OUTPUT = 9
+    PRICE_MISSING_CACHE_READ = 10
+    REQUESTS_REQUIRED = 11
+    OVER_BUDGET = 12
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Struct of arrays, one row per offering. Prices are per 1M tokens; NaN means missing."""
+
+    input_per_1m: np.ndarray
+    output_per_1m: np.ndarray
+    cache_read_per_1m: np.ndarray
+    request_per_1k: np.ndarray  # 0 where the offering charges no per-request fee
+    context_window: np.ndarray  # NaN where unknown
+    provider_code: np.ndarray  # int index into the provider table
+    provider_key: np.ndarray  # sort rank of the provider id string
+    model_key: np.ndarray  # sort rank of the model id string
+    unit_code: np.ndarray  # native pricing unit (costplan.core.units.UNIT_CODES)
+    blocked: np.ndarray  # Reason fixed by the catalog (deprecated, adaptive), else 0
+
+    def __len__(self) -> int:
+        return int(self.input_per_1m.shape[0])
+
+
+@dataclass(frozen=True)
+class Workload:
+    uncached_input_tokens: float
+    output_tokens: float
+    cached_input_tokens: float
+    requests: float = float("nan")  # NaN: not supplied
+
+
+@dataclass(frozen=True)
+class Constraints:
+    budget_usd: float = float("inf")
+    min_context: float = 0.0
+    admitted_units: np.ndarray | None = None  # bool per unit code; None admits every unit
+    allowed_providers: np.ndarray | None = None  # bool per provider code; None admits every provider
+    excluded_providers: np.ndarray | None = None  # bool per provider code
+    ignore_blocked: frozenset[Reason] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class RankResult:
+    order: np.ndarray  # indices of the top_k admitted candidates, best first
+    cost: np.ndarray  # total monthly USD for every candidate (NaN where a needed price is missing)
+    input_usd: np.ndarray
+    output_usd: np.ndarray
+    cached_usd: np.ndarray
+    request_usd: np.ndarray
+    reason: np.ndarray  # Reason per candidate; 0 admitted
+    admitted: int
+
+
+def _component(quantity: float, price: np.ndarray, per: float) -> np.ndarray:
+    if quantity <= 0:
+        return np.zeros_like(price)
+    return price * (quantity / per)
+
+
+def _mask(table: np.ndarray | None, codes: np.ndarray, default: bool) -> np.ndarray:
+    if table is None:
+        return np.full(codes.shape, default)
+    return table[codes]
+
+
+def rank_configs(candidates: Candidates, workload: Workload, constraints: Constraints, *, top_k: int) -> RankResult:
+    """Cost every candidate, exclude with reasons, and order the admitted ones."""
+    c, w, k = candidates, workload, constraints
+    input_usd = _component(w.uncached_input_tokens, c.input_per_1m, TOKENS_PER_PRICE_UNIT)
+    output_usd = _component(w.output_tokens, c.output_per_1m, TOKENS_PER_PRICE_UNIT)
+    cached_usd = _component(w.cached_input_tokens, c.cache_read_per_1m, TOKENS_PER_PRICE_UNIT)
+    has_fee = c.request_per_1k > 0
+    requests_known = not np.isnan(w.requests)
+    request_usd = c.request_per_1k * (w.requests / REQUESTS_PER_PRICE_UNIT) if requests_known else np.zeros(len(c))
+    cost = input_usd + output_usd + cached_usd + request_usd
+
+    blocked = c.blocked.copy()
+    for reason in k.ignore_blocked:
+        blocked[blocked == reason] = Reason.ADMITTED
+    needs_context = k.min_context > 0
+    conditions = [
+        blocked != Reason.ADMITTED,
+        ~_mask(k.admitted_units, c.unit_code, True),
+        _mask(k.excluded_providers, c.provider_code, False),
+        ~_mask(k.allowed_providers, c.provider_code, True),
+        np.isnan(c.context_window) & needs_context,
+        c.context_window < k.min_context,
+        np.isnan(input_usd),
+        np.isnan(output_usd),
+        np.isnan(cached_usd),
+        has_fee & (not requests_known),
+        cost > k.budget_usd,
+    ]
+    choices = [
+        blocked,
+        Reason.UNIT_MISMATCH,
+        Reason.PROVIDER_EXCLUDED,
+        Reason.PROVIDER_NOT_ALLOWED,
+        Reason.CONTEXT_WINDOW_UNKNOWN,
+        Reason.CONTEXT_WINDOW_TOO_SMALL,
+        Reason.PRICE_MISSING_INPUT,
+        Reason.PRICE_MISSING_OUTPUT,
+        Reason.PRICE_MISSING_CACHE_READ,
+        Reason.REQUESTS_REQUIRED,
+        Reason.OVER_BUDGET,
+    ]
+    with np.errstate(invalid="ignore"):
+        reason = np.select(conditions, choices, default=Reason.ADMITTED).astype(np.int8)
+
+    idx = np.flatnonzero(reason == Reason.ADMITTED)
+    order = idx[np.lexsort((c.model_key[idx], c.provider_key[idx], cost[idx]))][:top_k]
+    return RankResult(order, cost, input_usd, output_usd, cached_usd, request_usd, reason, int(idx.size))

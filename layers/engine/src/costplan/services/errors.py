@@ -1,0 +1,20 @@
+"""Domain errors. The HTTP adapter turns each into the one error envelope, in one place."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FieldError:
+    field: str
+    reason: str
+
+
+@dataclass
+class RequestRejected(Exception):
+    """The request is well-formed but cannot be served as asked (HTTP 422)."""
+
+    message: str
+    details: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
