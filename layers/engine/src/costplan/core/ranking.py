@@ -81,7 +81,8 @@ class Workload:
 @dataclass(frozen=True)
 class Constraints:
     budget_usd: float = float("inf")
-    min_context: float = 0.0
+    min_context: float = 0.0  # a known context window below this excludes the candidate
+    unknown_context_ok: bool = True  # whether an unknown (NaN) context window passes a min_context
     admitted_units: np.ndarray | None = None  # bool per unit code; None admits every unit
     allowed_providers: np.ndarray | None = None  # bool per provider code; None admits every provider
     excluded_providers: np.ndarray | None = None  # bool per provider code
@@ -126,7 +127,7 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
     blocked = c.blocked.copy()
     for reason in k.ignore_blocked:
         blocked[blocked == reason] = Reason.ADMITTED
-    needs_context = k.min_context > 0
+    needs_context = k.min_context > 0 and not k.unknown_context_ok
     conditions = [
         blocked != Reason.ADMITTED,
         ~_mask(k.admitted_units, c.unit_code, True),

@@ -140,6 +140,7 @@ def _chain(req: PlanLlmRequest, scope: _Scope, allowed, excluded, catalog: LlmCa
     base = Constraints(
         budget_usd=c.monthly_budget_usd if c.monthly_budget_usd is not None else float("inf"),
         min_context=float(max(c.min_context_window or 0, req.workload.max_context_tokens or 0)),
+        unknown_context_ok=c.min_context_window is None,
         admitted_units=strict_units, allowed_providers=allowed, excluded_providers=excluded, ignore_blocked=ignore,
     )
     yield FallbackStep.STRICT, base, f"offerings priced natively in {requested}, within every constraint"
@@ -270,6 +271,11 @@ def _row_warnings(rows: list[PlanRow], req: PlanLlmRequest, warn: WarningCollect
         if hit:
             warn.add(code, field, f"{len(hit)} ranked offering(s) ({', '.join(hit[:3])}{', ...' if len(hit) > 3 else ''}) {text}.",
                      action, Severity.INFO)
+    if req.workload.max_context_tokens and (unverified := [f"{r.provider}/{r.model}" for r in rows if r.context_window is None]):
+        warn.add(WarningCode.CONTEXT_WINDOW_UNVERIFIED, "workload.max_context_tokens",
+                 f"{len(unverified)} ranked offering(s) have no published context window in the catalog "
+                 f"({', '.join(unverified[:3])}); they may not fit {req.workload.max_context_tokens} tokens.",
+                 "Set constraints.min_context_window to exclude offerings whose window is unknown.", Severity.INFO)
     if free := [f"{r.provider}/{r.model}" for r in rows if r.monthly_cost_usd == 0]:
         warn.add(WarningCode.LISTED_FREE, None,
                  f"{len(free)} ranked offering(s) are listed at $0 by the source ({', '.join(free[:3])}); free tiers are rate-limited.",

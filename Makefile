@@ -1,0 +1,43 @@
+# CostPlan developer commands. `make run` and `make test` are the README quickstart.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 3000
+COV    := --cov=costplan.core --cov=costplan.services --cov=costplan.catalog --cov-report=term-missing:skip-covered
+
+.PHONY: run test unit lint openapi catalog bench build clean
+
+$(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e contracts -e layers/engine
+	@touch $(STAMP)
+
+run: $(STAMP)  ## serve every template.yaml HttpApi route on http://127.0.0.1:$(PORT)
+	$(BIN)/python -m tools.local_api --port $(PORT)
+
+test: $(STAMP)  ## the whole suite (unit + integration), with core coverage
+	$(BIN)/python -m pytest -q tests -m "" $(COV) --cov-fail-under=90
+
+unit: $(STAMP)  ## fast unit tests only
+	$(BIN)/python -m pytest -q tests
+
+lint: $(STAMP)  ## cfn-lint, then sam validate --lint (aws-sam-cli in its own venv)
+	$(BIN)/cfn-lint template.yaml
+	bash tools/sam_check.sh
+
+build: $(STAMP)  ## sam build (no container)
+	bash tools/sam_check.sh build
+
+openapi: $(STAMP)  ## regenerate contracts/openapi.json (refuses breaking changes)
+	$(BIN)/python -m tools.openapi write
+
+catalog: $(STAMP)  ## regenerate the hosted-LLM catalog artifact from genai-prices (AS_OF=YYYY-MM-DD)
+	$(BIN)/python -m costplan.catalog.build_llm $(if $(AS_OF),--as-of $(AS_OF))
+
+bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests)
+	$(BIN)/python benchmarks/plan_llm.py
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .coverage

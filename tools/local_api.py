@@ -1,0 +1,54 @@
+"""`make run`: serve every HttpApi route of template.yaml from one uvicorn process.
+
+The route table is read from template.yaml and each route is served by the very FastAPI app
+its Lambda runs (functions/<name>/app.py), so local routes cannot drift from the template.
+Embedded defaults only: no AWS account, no network.
+"""
+
+import argparse
+
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import JSONResponse
+from starlette.routing import Route
+
+from costplan.adapters.http import create_app
+from tools.openapi import merged_openapi
+from tools.template import http_routes, load_function_module, load_template
+
+
+def build_app():
+    app = create_app("local")
+    table = http_routes(load_template())
+    for route in table:
+        sub = load_function_module(route.code_uri).app
+        app.router.routes.append(Route(route.path, endpoint=sub, methods=[route.method]))
+    spec = merged_openapi()
+
+    async def openapi(_request):
+        return JSONResponse(spec)
+
+    async def docs(_request):
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="CostPlan API")
+
+    # Ahead of the factory's own /openapi.json, which would describe only this dispatcher.
+    app.router.routes[:0] = [Route("/openapi.json", openapi, methods=["GET"]), Route("/docs", docs, methods=["GET"])]
+    app.state.route_table = table
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000)
+    args = parser.parse_args()
+    app = build_app()
+    for r in app.state.route_table:
+        print(f"  {r.method:6} http://{args.host}:{args.port}{r.path}  ->  {r.function} ({r.code_uri}/app.py)")
+    print(f"  docs   http://{args.host}:{args.port}/docs")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""Generate contracts/openapi.json from every function app, and refuse breaking changes.
+
+``python -m tools.openapi write``  regenerate (fails if a path, schema, property or enum value
+                                   present in the committed document would disappear)
+``python -m tools.openapi check``  exit 1 if the committed document is stale or the code breaks it
+"""
+
+import json
+import sys
+
+from tools.template import ROOT, http_routes, load_function_module, load_template
+
+OPENAPI = ROOT / "contracts" / "openapi.json"
+
+
+def merged_openapi() -> dict:
+    doc = {"openapi": "3.1.0", "info": {"title": "CostPlan API", "version": "1.0.0"}, "paths": {},
+           "components": {"schemas": {}}}
+    seen = set()
+    for route in http_routes(load_template()):
+        if route.code_uri in seen:
+            continue
+        seen.add(route.code_uri)
+        sub = load_function_module(route.code_uri).app.openapi()
+        doc["paths"].update(sub.get("paths", {}))
+        doc["components"]["schemas"].update(sub.get("components", {}).get("schemas", {}))
+    return json.loads(json.dumps(doc, sort_keys=True))
+
+
+def render(doc: dict) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+def breaking_changes(old: dict, new: dict) -> list[str]:
+    """What ``new`` removes or renames relative to ``old``: paths, operations, schemas, properties, enum values."""
+    out = []
+    for path, ops in old.get("paths", {}).items():
+        for method in ops:
+            if method not in new.get("paths", {}).get(path, {}):
+                out.append(f"removed operation {method.upper()} {path}")
+    new_schemas = new.get("components", {}).get("schemas", {})
+    for name, schema in old.get("components", {}).get("schemas", {}).items():
+        if name not in new_schemas:
+            out.append(f"removed schema {name}")
+            continue
+        for prop in schema.get("properties", {}):
+            if prop not in new_schemas[name].get("properties", {}):
+                out.append(f"removed property {name}.{prop}")
+        for value in schema.get("enum", []):
+            if value not in new_schemas[name].get("enum", []):
+                out.append(f"removed enum value {name}.{value}")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[0] if argv else "check"
+    new = merged_openapi()
+    old = json.loads(OPENAPI.read_text()) if OPENAPI.exists() else {}
+    broken = breaking_changes(old, new)
+    if broken:
+        print("contracts are additive only; this change breaks them:\n  " + "\n  ".join(broken))
+        return 1
+    if mode == "write":
+        OPENAPI.write_text(render(new))
+        print(f"wrote {OPENAPI.relative_to(ROOT)} ({len(new['paths'])} paths)")
+        return 0
+    if render(new) != OPENAPI.read_text():
+        print("contracts/openapi.json is stale (additive change): run `make openapi` and commit it")
+        return 1
+    print("contracts/openapi.json is current")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
