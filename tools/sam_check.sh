@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Validate (and optionally build) the CostPlan SAM application without Docker or AWS credentials.
+#
+# Usage (from anywhere; paths are resolved against the repo root):
+#   tools/sam_check.sh                      # sam validate --lint
+#   tools/sam_check.sh build [sam args...]  # sam validate --lint, then sam build (in-process, no container)
+#
+# Environment:
+#   SAM_VENV     venv holding the pinned aws-sam-cli (default: .venv-sam, relative to the repo root)
+#   SAM_PYTHON   interpreter used to create that venv (default: python3.11, else python3).
+#                `build` needs CPython 3.11: the functions use the python3.11 runtime and the
+#                layer Makefiles byte-compile for 3.11.
+#   AWS_DEFAULT_REGION  defaults to us-east-1 (sam validate needs a region, never credentials).
+set -euo pipefail
+
+SAM_CLI_VERSION="1.170.0"
+
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+die() { echo "sam_check: $*" >&2; exit 1; }
+
+mode="validate"
+if [[ $# -gt 0 ]]; then
+  case "$1" in
+    build) mode="build"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+fi
+[[ "$mode" == "build" || $# -eq 0 ]] || die "extra arguments are only accepted after 'build'"
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+[[ -f template.yaml ]] || die "template.yaml not found in $repo_root"
+
+venv="${SAM_VENV:-.venv-sam}"
+[[ "$venv" = /* ]] || venv="$repo_root/$venv"
+
+installed_version() {
+  "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("aws-sam-cli"))' 2>/dev/null || true
+}
+
+# --- (a) venv with the pinned aws-sam-cli -------------------------------------------------------
+if [[ ! -x "$venv/bin/python" ]]; then
+  if [[ -n "${SAM_PYTHON:-}" ]]; then
+    bootstrap="$SAM_PYTHON"
+  elif command -v python3.11 >/dev/null 2>&1; then
+    bootstrap="python3.11"
+  else
+    bootstrap="python3"
+  fi
+  command -v "$bootstrap" >/dev/null 2>&1 || die "no Python interpreter found ($bootstrap)"
+  echo "sam_check: creating $venv with $("$bootstrap" --version 2>&1)"
+  rm -rf "$venv"
+  "$bootstrap" -m venv "$venv" || die "could not create venv $venv"
+fi
+if [[ "$(installed_version)" != "$SAM_CLI_VERSION" ]]; then
+  echo "sam_check: installing aws-sam-cli==$SAM_CLI_VERSION into $venv"
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "aws-sam-cli==$SAM_CLI_VERSION" \
+    || die "pip install aws-sam-cli==$SAM_CLI_VERSION failed"
+  [[ "$(installed_version)" == "$SAM_CLI_VERSION" ]] || die "aws-sam-cli $SAM_CLI_VERSION not importable in $venv"
+fi
+
+# Put the venv first on PATH: sam's python3.11 builder and the layer Makefiles (python3) then use
+# the venv interpreter, whose pip supports --dry-run/--report/--platform.
+export PATH="$venv/bin:$PATH"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export AWS_EC2_METADATA_DISABLED=true   # no instance-metadata credential probing on laptops/CI
+export SAM_CLI_TELEMETRY=0
+sam="$venv/bin/sam"
+
+# --- (b) validate + lint (cfn-lint bundled with sam) --------------------------------------------
+"$sam" validate --lint --template-file template.yaml
+
+# --- (c) optional in-process build --------------------------------------------------------------
+if [[ "$mode" == "build" ]]; then
+  command -v make >/dev/null 2>&1 || die "'make' is required for the layers (BuildMethod: makefile)"
+  "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+    || die "build needs a CPython 3.11 venv; $venv has $("$venv/bin/python" --version 2>&1) (remove it and set SAM_PYTHON=python3.11)"
+  export PYTHON="$venv/bin/python"   # interpreter used by layers/engine/Makefile and contracts/Makefile
+  "$sam" build --template-file template.yaml --build-dir .aws-sam/build "$@"
+fi
