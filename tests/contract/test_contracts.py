@@ -1,0 +1,67 @@
+"""The public contract: response snapshot, additive-only OpenAPI, and codes shared by core and contracts."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from costplan.core.ranking import Reason
+from costplan.core.units import UNITS
+from costplan.services.plan_llm import plan_llm
+from costplan_contracts.enums import PricingUnit, ReasonCode
+from costplan_contracts.plan_llm import PlanLlmRequest
+from tools.openapi import OPENAPI, breaking_changes, merged_openapi, render
+
+SNAPSHOTS = Path(__file__).resolve().parents[2] / "contracts" / "snapshots"
+FIXED_REQUEST = {
+    "workload": {"input_tokens_per_month": 2_000_000_000, "output_tokens_per_month": 500_000_000,
+                 "cached_input_share": 0.25, "max_context_tokens": 8000},
+    "model": "llama-3.1-70b-instruct",
+    "constraints": {"monthly_budget_usd": 1500, "exclude_providers": ["cloudflare"]},
+    "top_k": 5,
+}
+
+
+def test_plan_llm_response_matches_its_snapshot():
+    """A change here is a contract change: review it, then UPDATE_SNAPSHOTS=1 make test."""
+    got = plan_llm(PlanLlmRequest.model_validate(FIXED_REQUEST)).model_dump(mode="json")
+    path = SNAPSHOTS / "plan_llm.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps({"request": FIXED_REQUEST, "response": got}, indent=2, sort_keys=True) + "\n")
+    snap = json.loads(path.read_text())
+    assert snap["request"] == FIXED_REQUEST
+    assert got == snap["response"]
+
+
+def test_openapi_document_is_current():
+    assert render(merged_openapi()) == OPENAPI.read_text(), "run `make openapi` and commit contracts/openapi.json"
+
+
+def test_committed_openapi_lists_every_route():
+    doc = json.loads(OPENAPI.read_text())
+    assert {"/api/v1/plan/llm", "/api/v1/meta/bounds"} <= set(doc["paths"])
+
+
+def test_removing_or_renaming_a_field_is_a_breaking_change():
+    old = json.loads(OPENAPI.read_text())
+    new = json.loads(OPENAPI.read_text())
+    props = new["components"]["schemas"]["PlanRow"]["properties"]
+    props["monthly_cost"] = props.pop("monthly_cost_usd")
+    new["components"]["schemas"]["ReasonCode"]["enum"].remove("OVER_BUDGET")
+    del new["paths"]["/api/v1/meta/bounds"]
+    assert breaking_changes(old, new) == [
+        "removed operation GET /api/v1/meta/bounds",
+        "removed property PlanRow.monthly_cost_usd",
+        "removed enum value ReasonCode.OVER_BUDGET",
+    ]
+    assert breaking_changes(old, old) == []
+
+
+@pytest.mark.parametrize("reason", [r for r in Reason if r != Reason.ADMITTED])
+def test_every_core_exclusion_reason_has_a_public_code(reason):
+    assert ReasonCode[reason.name].value == reason.name
+
+
+def test_core_units_and_public_units_are_the_same_set():
+    assert set(UNITS) == {u.value for u in PricingUnit}

@@ -1,0 +1,65 @@
+"""End to end: a real HTTP client against the server `make run` starts (tools.local_api under uvicorn)."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tools.template import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tools.local_api", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/meta/bounds", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("local server did not start: " + proc.stdout.read().decode())
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_plan_llm_over_http_matches_the_event_body(server):
+    body = json.loads(json.loads((ROOT / "events" / "plan_llm.json").read_text())["body"])
+    r1 = httpx.post(f"{server}/api/v1/plan/llm", json=body, timeout=10)
+    r2 = httpx.post(f"{server}/api/v1/plan/llm", json=body, timeout=10)
+    assert r1.status_code == 200 and r1.json()["rows"]
+    assert r1.content == r2.content  # byte-identical across calls
+    assert r1.headers["x-correlation-id"]
+
+
+def test_errors_over_http_use_the_envelope(server):
+    bad = httpx.post(f"{server}/api/v1/plan/llm", content=b"{not json", headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "MALFORMED_JSON"
+    missing = httpx.get(f"{server}/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    assert missing.json()["correlation_id"] == missing.headers["x-correlation-id"]
+
+
+def test_the_server_publishes_openapi_and_docs(server):
+    spec = httpx.get(f"{server}/openapi.json").json()
+    assert "/api/v1/plan/llm" in spec["paths"]
+    assert httpx.get(f"{server}/docs").status_code == 200

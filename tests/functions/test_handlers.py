@@ -1,0 +1,106 @@
+"""The Lambda handlers, invoked in-process with the events/ files (what `sam local invoke` sends)."""
+
+import json
+
+import pytest
+
+from conftest import load_event
+from tools.template import load_function_module
+
+plan_llm = load_function_module("functions/plan_llm")
+meta_bounds = load_function_module("functions/meta_bounds")
+
+
+def invoke(module, event, ctx):
+    response = module.handler(event, ctx)
+    return response["statusCode"], json.loads(response["body"]), response["headers"]
+
+
+def test_plan_llm_event_returns_ranked_rows_and_the_request_id_as_correlation_id(lambda_context):
+    status, body, headers = invoke(plan_llm, load_event("plan_llm"), lambda_context)
+    assert status == 200
+    assert body["rows"] and body["rows"][0]["rank"] == 1
+    assert {r["canonical_model"] for r in body["rows"]} == {"llama-3.1-70b-instruct"}
+    assert headers["x-correlation-id"] == "req-plan-llm-0001"
+
+
+def test_malformed_json_is_a_400_envelope(lambda_context):
+    status, body, _ = invoke(plan_llm, load_event("plan_llm_bad_json"), lambda_context)
+    assert status == 400
+    assert body["error"]["code"] == "MALFORMED_JSON"
+    assert body["correlation_id"] == "req-plan-llm-0002"
+
+
+def test_a_bad_field_is_a_422_naming_each_field_and_reason(lambda_context):
+    status, body, _ = invoke(plan_llm, load_event("plan_llm_bad_field"), lambda_context)
+    assert status == 422
+    fields = {d["field"]: d["reason"] for d in body["error"]["details"]}
+    assert set(fields) == {"workload.input_tokens_per_month", "workload.cached_input_share"}
+    assert "greater than or equal to 0" in fields["workload.input_tokens_per_month"]
+
+
+def test_an_unknown_model_is_a_422_with_suggestions(lambda_context):
+    status, body, _ = invoke(plan_llm, load_event("plan_llm_unknown_model"), lambda_context)
+    assert status == 422
+    detail = body["error"]["details"][0]
+    assert detail["field"] == "model" and "llama-3.1-70b-instruct" in detail["reason"]
+
+
+def test_an_unknown_route_is_a_404_envelope(lambda_context):
+    event = load_event("plan_llm")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/api/v1/plan/nothing"
+    status, body, _ = invoke(plan_llm, event, lambda_context)
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_body_over_the_limit_is_a_413(lambda_context):
+    event = load_event("plan_llm")
+    event["body"] = json.dumps({"workload": {"input_tokens_per_month": 1, "output_tokens_per_month": 1},
+                                "padding": "x" * 300_000})
+    status, body, _ = invoke(plan_llm, event, lambda_context)
+    assert status == 413 and body["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+def test_an_unknown_request_field_is_rejected_not_ignored(lambda_context):
+    event = load_event("plan_llm")
+    event["body"] = json.dumps({"workload": {"input_tokens_per_month": 1, "output_tokens_per_month": 1}, "topk": 3})
+    status, body, _ = invoke(plan_llm, event, lambda_context)
+    assert status == 422 and body["error"]["details"][0]["field"] == "topk"
+
+
+def test_a_fault_is_a_500_envelope_with_the_correlation_id(lambda_context, monkeypatch):
+    def boom(_request):
+        raise RuntimeError("catalog exploded")
+
+    monkeypatch.setattr(plan_llm, "plan_llm", boom)
+    status, body, _ = invoke(plan_llm, load_event("plan_llm"), lambda_context)
+    assert status == 500 and body == {
+        "error": {"code": "INTERNAL_ERROR", "message": "Internal error; quote the correlation id", "details": []},
+        "correlation_id": "req-plan-llm-0001"}
+
+
+def test_every_returned_warning_is_also_a_structured_log_line(lambda_context, caplog):
+    event = load_event("plan_llm")
+    event["body"] = json.dumps({"workload": {"input_tokens_per_month": 1e6, "output_tokens_per_month": 1e6},
+                                "constraints": {"monthly_budget_usd": 0}})
+    status, body, _ = invoke(plan_llm, event, lambda_context)
+    logged = [r for r in caplog.records if hasattr(r, "warning")]
+    assert status == 200 and [r.warning["code"] for r in logged] == [w["code"] for w in body["warnings"]]
+    assert all(r.warning == w for r, w in zip(logged, body["warnings"]))
+
+
+def test_meta_bounds_serves_the_bounds_validation_uses(lambda_context):
+    from costplan_contracts import bounds
+
+    status, body, _ = invoke(meta_bounds, load_event("meta_bounds"), lambda_context)
+    assert status == 200
+    assert body["top_k"] == {"min": bounds.TOP_K_MIN, "max": bounds.TOP_K_MAX, "default": bounds.TOP_K_DEFAULT}
+    assert "per_1m_tokens" in body["pricing_units"]
+
+
+@pytest.mark.parametrize("top_k", [0, 101])
+def test_top_k_outside_its_bounds_is_a_422(lambda_context, top_k):
+    event = load_event("plan_llm")
+    event["body"] = json.dumps({"workload": {"input_tokens_per_month": 1, "output_tokens_per_month": 1}, "top_k": top_k})
+    status, body, _ = invoke(plan_llm, event, lambda_context)
+    assert status == 422 and body["error"]["details"][0]["field"] == "top_k"
