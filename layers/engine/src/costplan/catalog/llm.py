@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from costplan.core.pricing import has_tiers
 from costplan.core.ranking import Reason
 from costplan.core.units import UNIT_CODES
 
@@ -51,15 +52,19 @@ class LlmCatalog:
     request_per_1k: np.ndarray
     aliases: dict[str, str]  # lowercase alias -> canonical id
     canonical_offerings: dict[str, np.ndarray]  # canonical id -> offering indices
+    tiered: np.ndarray  # bool: some direction has context-length tiers
+    blocked: np.ndarray  # Reason fixed by the catalog itself (deprecated, adaptive), else 0
+    name_order: np.ndarray  # rank of each offering in (provider, model) order
 
     def __len__(self) -> int:
         return len(self.model)
 
-    def blocked(self) -> np.ndarray:
-        out = np.zeros(len(self), np.int8)
-        out[self.deprecated] = Reason.MODEL_DEPRECATED
-        out[self.adaptive] = Reason.PRICE_ADAPTIVE
-        return out
+
+def _blocked(deprecated: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
+    out = np.zeros(deprecated.shape[0], np.int8)
+    out[deprecated] = Reason.MODEL_DEPRECATED
+    out[adaptive] = Reason.PRICE_ADAPTIVE
+    return out
 
 
 def _tier_table(values: list) -> TierTable:
@@ -108,6 +113,12 @@ def from_document(doc: dict) -> LlmCatalog:
     for r in sorted(rows, key=lambda r: (r["provider"], r["model"])):
         for a in r["aliases"]:
             aliases.setdefault(a, r["canonical"])
+    tiers = {d: _tier_table(prices[d]) for d in DIRECTIONS}
+    deprecated = np.array([r["deprecated"] for r in rows], dtype=bool)
+    adaptive = np.array([r["adaptive"] for r in rows], dtype=bool)
+    provider_key, model_key = _rank([r["provider"] for r in rows]), _rank([r["model"] for r in rows])
+    name_order = np.empty(len(rows), np.int64)
+    name_order[np.lexsort((model_key, provider_key))] = np.arange(len(rows))
     return LlmCatalog(
         source=doc["source"],
         source_version=doc["source_version"],
@@ -116,22 +127,25 @@ def from_document(doc: dict) -> LlmCatalog:
         providers=providers,
         provider_names={r["provider"]: r["provider_name"] for r in rows},
         provider_code=np.array([pcode[r["provider"]] for r in rows], dtype=np.int64),
-        provider_key=_rank([r["provider"] for r in rows]),
-        model_key=_rank([r["model"] for r in rows]),
+        provider_key=provider_key,
+        model_key=model_key,
         unit_code=np.full(len(rows), UNIT_CODES[NATIVE_UNIT], dtype=np.int64),
         model=tuple(r["model"] for r in rows),
         name=tuple(r["name"] for r in rows),
         canonical=tuple(r["canonical"] for r in rows),
         url_of=tuple(r["url"] for r in rows),
         context_window=np.array([r["context_window"] or np.nan for r in rows], dtype=float),
-        deprecated=np.array([r["deprecated"] for r in rows], dtype=bool),
-        adaptive=np.array([r["adaptive"] for r in rows], dtype=bool),
-        tiers={d: _tier_table(prices[d]) for d in DIRECTIONS},
+        deprecated=deprecated,
+        adaptive=adaptive,
+        tiers=tiers,
         peak={d: _peak(alts, prices[d], d) for d in DIRECTIONS},
         time_of_day=np.array([bool(a) for a in alts], dtype=bool),
         request_per_1k=np.array([r["request_per_1k"] or 0.0 for r in rows], dtype=float),
         aliases=aliases,
         canonical_offerings={k: np.array(v, dtype=np.int64) for k, v in groups.items()},
+        tiered=np.logical_or.reduce([has_tiers(t.starts) for t in tiers.values()]),
+        blocked=_blocked(deprecated, adaptive),
+        name_order=name_order,
     )
 
 

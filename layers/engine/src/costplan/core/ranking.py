@@ -51,6 +51,14 @@ class Reason(IntEnum):
     OVER_BUDGET = 12
 
 
+# Plain ints, in precedence order after the catalog's own blocks (IntEnum members are slow in numpy calls).
+_CHECK_ORDER = [int(r) for r in (
+    Reason.UNIT_MISMATCH, Reason.PROVIDER_EXCLUDED, Reason.PROVIDER_NOT_ALLOWED, Reason.CONTEXT_WINDOW_UNKNOWN,
+    Reason.CONTEXT_WINDOW_TOO_SMALL, Reason.PRICE_MISSING_INPUT, Reason.PRICE_MISSING_OUTPUT,
+    Reason.PRICE_MISSING_CACHE_READ, Reason.REQUESTS_REQUIRED, Reason.OVER_BUDGET,
+)]
+
+
 @dataclass(frozen=True)
 class Candidates:
     """Struct of arrays, one row per offering. Prices are per 1M tokens; NaN means missing."""
@@ -124,12 +132,12 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
     request_usd = c.request_per_1k * (w.requests / REQUESTS_PER_PRICE_UNIT) if requests_known else np.zeros(len(c))
     cost = input_usd + output_usd + cached_usd + request_usd
 
-    blocked = c.blocked.copy()
-    for reason in k.ignore_blocked:
-        blocked[blocked == reason] = Reason.ADMITTED
+    blocked = c.blocked
+    if k.ignore_blocked:
+        blocked = np.where(np.isin(blocked, [int(r) for r in k.ignore_blocked]), 0, blocked)
     needs_context = k.min_context > 0 and not k.unknown_context_ok
     conditions = [
-        blocked != Reason.ADMITTED,
+        blocked != 0,
         ~_mask(k.admitted_units, c.unit_code, True),
         _mask(k.excluded_providers, c.provider_code, False),
         ~_mask(k.allowed_providers, c.provider_code, True),
@@ -141,22 +149,18 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
         has_fee & (not requests_known),
         cost > k.budget_usd,
     ]
-    choices = [
-        blocked,
-        Reason.UNIT_MISMATCH,
-        Reason.PROVIDER_EXCLUDED,
-        Reason.PROVIDER_NOT_ALLOWED,
-        Reason.CONTEXT_WINDOW_UNKNOWN,
-        Reason.CONTEXT_WINDOW_TOO_SMALL,
-        Reason.PRICE_MISSING_INPUT,
-        Reason.PRICE_MISSING_OUTPUT,
-        Reason.PRICE_MISSING_CACHE_READ,
-        Reason.REQUESTS_REQUIRED,
-        Reason.OVER_BUDGET,
-    ]
-    with np.errstate(invalid="ignore"):
-        reason = np.select(conditions, choices, default=Reason.ADMITTED).astype(np.int8)
+    choices = [blocked, *_CHECK_ORDER]
+    reason = np.zeros(len(c), np.int8)
+    for condition, choice in zip(reversed(conditions), reversed(choices)):  # the first failing check wins
+        if isinstance(condition, np.ndarray):
+            reason = np.where(condition, choice, reason)
+        elif condition:
+            reason[:] = choice
 
-    idx = np.flatnonzero(reason == Reason.ADMITTED)
+    idx = np.flatnonzero(reason == 0)
+    if idx.size > top_k:  # only rows as cheap as the k-th can place; ties at the k-th all stay in
+        kth = np.partition(cost[idx], top_k - 1)[top_k - 1]
+        idx = idx[cost[idx] <= kth]
     order = idx[np.lexsort((c.model_key[idx], c.provider_key[idx], cost[idx]))][:top_k]
-    return RankResult(order, cost, input_usd, output_usd, cached_usd, request_usd, reason, int(idx.size))
+    admitted = int(np.count_nonzero(reason == 0))
+    return RankResult(order, cost, input_usd, output_usd, cached_usd, request_usd, reason, admitted)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from costplan.catalog.llm import NATIVE_UNIT, LlmCatalog, get_llm_catalog
-from costplan.core.pricing import has_tiers, select_tier
+from costplan.core.pricing import select_tier
 from costplan.core.ranking import Candidates, Constraints, RankResult, Reason, Workload, rank_configs
 from costplan.core.units import UNIT_CODES, UNITS, conversion_factor, convertible
 from costplan.services.errors import FieldError, RequestRejected
@@ -30,7 +30,18 @@ MONEY_DECIMALS = 6
 class _Scope:
     idx: np.ndarray  # catalog indices in scope (the requested model, or everything)
     candidates: Candidates
-    basis: list[list[PriceBasis]]  # per scoped row
+    tiered: np.ndarray  # bool per scoped row: price came from a context-length tier
+    time_of_day: np.ndarray  # bool: ranked at the peak time-of-day rate
+    cache_as_input: np.ndarray  # bool: cache reads charged at the input price
+    tier_basis: PriceBasis
+
+    def basis(self, j: int) -> list[PriceBasis]:
+        out = [self.tier_basis] if self.tiered[j] else []
+        if self.time_of_day[j]:
+            out.append(PriceBasis.TIME_OF_DAY_PEAK)
+        if self.cache_as_input[j]:
+            out.append(PriceBasis.CACHE_READ_AS_INPUT)
+        return out or [PriceBasis.LIST_PRICE]
 
 
 def _sig(x: float) -> float:
@@ -66,37 +77,31 @@ def _prompt_tokens(req: PlanLlmRequest) -> tuple[float, PriceBasis]:
     return 0.0, PriceBasis.TIER_BASE_ASSUMED
 
 
-def _scope(catalog: LlmCatalog, idx: np.ndarray, req: PlanLlmRequest, warn: WarningCollector) -> _Scope:
+def _scope(catalog: LlmCatalog, idx: np.ndarray, req: PlanLlmRequest) -> _Scope:
     prompt, tier_basis = _prompt_tokens(req)
-    price, tiered = {}, np.zeros(idx.size, bool)
+    tiered, tod = catalog.tiered[idx], catalog.time_of_day[idx]
+    t = np.flatnonzero(tiered)
+    price = {}
     for d, table in catalog.tiers.items():
-        starts, prices = table.starts[idx], table.prices[idx]
-        price[d] = select_tier(starts, prices, prompt)
-        tiered |= has_tiers(starts)
-    tod = catalog.time_of_day[idx]
-    for d in price:
-        peak = catalog.peak[d][idx]
-        price[d] = np.where(tod & ~np.isnan(peak), peak, price[d])
-    cache_missing = np.isnan(price["cache_read"]) & ~np.isnan(price["input"])
+        p = table.prices[idx, 0]
+        if t.size and prompt > 0:
+            p[t] = select_tier(table.starts[idx[t]], table.prices[idx[t]], prompt)
+        if tod.any():
+            peak = catalog.peak[d][idx]
+            p = np.where(tod & ~np.isnan(peak), peak, p)
+        price[d] = p
+    cache_as_input = np.isnan(price["cache_read"]) & ~np.isnan(price["input"])
     if req.workload.cached_input_share > 0:
-        price["cache_read"] = np.where(cache_missing, price["input"], price["cache_read"])
+        price["cache_read"] = np.where(cache_as_input, price["input"], price["cache_read"])
     else:
-        cache_missing[:] = False
-
-    basis: list[list[PriceBasis]] = [[] for _ in range(idx.size)]
-    for i in np.flatnonzero(tiered):
-        basis[i].append(tier_basis)
-    for i in np.flatnonzero(tod):
-        basis[i].append(PriceBasis.TIME_OF_DAY_PEAK)
-    for i in np.flatnonzero(cache_missing):
-        basis[i].append(PriceBasis.CACHE_READ_AS_INPUT)
+        cache_as_input[:] = False
     candidates = Candidates(
         input_per_1m=price["input"], output_per_1m=price["output"], cache_read_per_1m=price["cache_read"],
         request_per_1k=catalog.request_per_1k[idx], context_window=catalog.context_window[idx],
         provider_code=catalog.provider_code[idx], provider_key=catalog.provider_key[idx],
-        model_key=catalog.model_key[idx], unit_code=catalog.unit_code[idx], blocked=catalog.blocked()[idx],
+        model_key=catalog.model_key[idx], unit_code=catalog.unit_code[idx], blocked=catalog.blocked[idx],
     )
-    return _Scope(idx, candidates, basis)
+    return _Scope(idx, candidates, tiered, tod, cache_as_input, tier_basis)
 
 
 def _provider_masks(catalog: LlmCatalog, req: PlanLlmRequest, warn: WarningCollector):
@@ -189,7 +194,7 @@ def _io_mix(req: PlanLlmRequest) -> IoMix:
 def _exclusions(catalog: LlmCatalog, scope: _Scope, result: RankResult, step: FallbackStep | None) -> Exclusions:
     by_reason: dict[ReasonCode, ExclusionGroup] = {}
     excluded = np.flatnonzero(result.reason != Reason.ADMITTED)
-    order = excluded[np.lexsort((scope.candidates.model_key[excluded], scope.candidates.provider_key[excluded]))]
+    order = excluded[np.argsort(catalog.name_order[scope.idx[excluded]], kind="stable")]
     for r in sorted(set(result.reason[order].tolist())):
         members = order[result.reason[order] == r]
         examples = []
@@ -224,7 +229,7 @@ def _row(rank: int, j: int, catalog: LlmCatalog, scope: _Scope, result: RankResu
             for k, v in (("input", price(cand.input_per_1m)), ("output", price(cand.output_per_1m)),
                          ("cache_read", price(cand.cache_read_per_1m)))
         })
-    basis = scope.basis[j] or [PriceBasis.LIST_PRICE]
+    basis = scope.basis(j)
     cw = catalog.context_window[i]
     return PlanRow(
         rank=rank,
@@ -325,7 +330,7 @@ def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmR
                  f"Hosted LLM APIs price per token; none converts to {c.pricing_unit.value}.",
                  f"Use {PricingUnit.PER_1M_TOKENS.value} (or per_1k_tokens / per_token).")
     allowed, excluded = _provider_masks(catalog, req, warn)
-    scope = _scope(catalog, idx, req, warn)
+    scope = _scope(catalog, idx, req)
     workload = _workload(req)
     io_mix = _io_mix(req)
 
