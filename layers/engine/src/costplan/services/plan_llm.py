@@ -209,28 +209,29 @@ def _exclusions(catalog: LlmCatalog, scope: _Scope, result: RankResult, step: Fa
     return Exclusions(total=int(excluded.size), step=step, by_reason=by_reason)
 
 
+def _price(a: np.ndarray, j: int) -> float | None:
+    return None if np.isnan(a[j]) else float(a[j])
+
+
 def _row(rank: int, j: int, catalog: LlmCatalog, scope: _Scope, result: RankResult, req: PlanLlmRequest,
          io_mix: IoMix) -> PlanRow:
+    """One ranked row of the response."""
     i = int(scope.idx[j])
     cand = scope.candidates
     w = req.workload
-    total = result.cost[j]
+    total = float(result.cost[j])
     budget = req.constraints.monthly_budget_usd
     unit = req.constraints.pricing_unit
-
-    def price(a: np.ndarray) -> float | None:
-        return None if np.isnan(a[j]) else _sig(a[j])
-
+    prices = (_price(cand.input_per_1m, j), _price(cand.output_per_1m, j), _price(cand.cache_read_per_1m, j))
     requested = None
     if unit.value != NATIVE_UNIT:
         f = conversion_factor(NATIVE_UNIT, unit.value)
-        requested = RequestedUnitPrices(unit=unit, **{
-            k: (None if v is None else _sig(v * f))
-            for k, v in (("input", price(cand.input_per_1m)), ("output", price(cand.output_per_1m)),
-                         ("cache_read", price(cand.cache_read_per_1m)))
-        })
+        converted = [None if v is None else _sig(v * f) for v in prices]
+        requested = RequestedUnitPrices(unit=unit, input=converted[0], output=converted[1],
+                                                        cache_read=converted[2])
     basis = scope.basis(j)
     cw = catalog.context_window[i]
+    fee = float(cand.request_per_1k[j])
     return PlanRow(
         rank=rank,
         provider=catalog.providers[catalog.provider_code[i]],
@@ -238,12 +239,11 @@ def _row(rank: int, j: int, catalog: LlmCatalog, scope: _Scope, result: RankResu
         canonical_model=catalog.canonical[i],
         model_name=catalog.name[i],
         monthly_cost_usd=_money(total),
-        cost_breakdown=CostBreakdown(input_usd=_money(result.input_usd[j]), output_usd=_money(result.output_usd[j]),
-                                     cached_input_usd=_money(result.cached_usd[j]),
-                                     request_usd=_money(result.request_usd[j])),
-        unit_prices=UnitPrices(input_per_1m=price(cand.input_per_1m), output_per_1m=price(cand.output_per_1m),
-                               cache_read_per_1m=price(cand.cache_read_per_1m),
-                               request_per_1k=_sig(cand.request_per_1k[j]) if cand.request_per_1k[j] else None),
+        cost_breakdown=CostBreakdown(
+            input_usd=_money(result.input_usd[j]), output_usd=_money(result.output_usd[j]),
+            cached_input_usd=_money(result.cached_usd[j]), request_usd=_money(result.request_usd[j])),
+        unit_prices=UnitPrices(input_per_1m=prices[0], output_per_1m=prices[1],
+                                               cache_read_per_1m=prices[2], request_per_1k=fee or None),
         requested_unit_prices=requested,
         effective_price_per_1m=_sig(total / (w.input_tokens_per_month + w.output_tokens_per_month) * 1e6),
         effective_price_io_mix=io_mix,
