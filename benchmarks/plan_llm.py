@@ -108,17 +108,44 @@ def calc_price_loop() -> tuple[float, int]:
     return (time.perf_counter() - t) * 1e3, priced
 
 
-def cold(runs: int = 7) -> list[dict]:
-    code = COLD.format(root=str(ROOT), app=str(ROOT / "functions" / "plan_llm" / "app.py"), event=json.dumps(event()))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+FLOOR = r"""
+import json, time
+t0 = time.perf_counter()
+import numpy, pydantic, fastapi, mangum, aws_lambda_powertools
+print(json.dumps({"import_ms": (time.perf_counter() - t0) * 1e3, "first_ms": 0.0}))
+"""
+
+PEER = r"""
+import json, time
+t0 = time.perf_counter()
+from genai_prices import Usage, calc_price
+t1 = time.perf_counter()
+calc_price(Usage(input_tokens=2_000_000_000, output_tokens=500_000_000), "gpt-4o", provider_id="openai")
+print(json.dumps({"import_ms": (t1 - t0) * 1e3, "first_ms": (time.perf_counter() - t1) * 1e3}))
+"""
+
+
+def _fresh(code: str, runs: int) -> list[dict]:
+    """Run ``code`` in fresh interpreters. Bytecode is cached under a private prefix (as the layer ships .pyc)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONPYCACHEPREFIX": "/tmp/costplan-bench-pycache"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     out = []
-    for _ in range(runs):
+    for i in range(runs + 1):
         t = time.perf_counter()
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-        # the handler's own log and EMF lines come first; the timing is the last line
         wall = (time.perf_counter() - t) * 1e3
-        out.append({**json.loads(p.stdout.strip().splitlines()[-1]), "process_ms": wall})
+        if i:  # the first run writes the bytecode cache
+            out.append({**json.loads(p.stdout.strip().splitlines()[-1]), "process_ms": wall})
     return out
+
+
+def cold(runs: int = 7) -> list[dict]:
+    app = str(ROOT / "functions" / "plan_llm" / "app.py")
+    return _fresh(COLD.format(root=str(ROOT), app=app, event=json.dumps(event())), runs)
+
+
+def _median_total(rows: list[dict]) -> float:
+    return statistics.median(r["import_ms"] + r["first_ms"] for r in rows)
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -135,11 +162,17 @@ def main() -> None:
     print(f"genai_prices.calc_price loop over the same offerings: {loop_ms:.1f} ms ({priced} priced)")
     print(f"ratio: plan/llm is {loop_ms / p50:.0f}x faster than the calc_price loop (p50)")
     c = cold()
-    first = statistics.median(r["import_ms"] + r["first_ms"] for r in c)
+    first = _median_total(c)
     print(f"cold start (import handler + first invocation), median of {len(c)}: {first:.0f} ms "
           f"[import {statistics.median(r['import_ms'] for r in c):.0f} ms, first call "
           f"{statistics.median(r['first_ms'] for r in c):.0f} ms; whole process incl. interpreter "
           f"{statistics.median(r['process_ms'] for r in c):.0f} ms]")
+    floor = _median_total(_fresh(FLOOR, 7))
+    print(f"  of which the framework floor (import numpy, pydantic, fastapi, mangum, powertools): {floor:.0f} ms; "
+          f"CostPlan's own share: {first - floor:.0f} ms")
+    peer = _median_total(_fresh(PEER, 7))
+    print(f"peer cold start (import genai_prices + first calc_price), median of 7: {peer:.0f} ms; "
+          f"ratio {peer / first:.2f}x")
 
 
 if __name__ == "__main__":
