@@ -265,10 +265,10 @@ def _row_warnings(rows: list[PlanRow], req: PlanLlmRequest, warn: WarningCollect
             "context tier chosen from the average prompt (input tokens / requests); prompts above it may pay more",
             "Set workload.max_context_tokens to the largest prompt you send."),
         PriceBasis.CACHE_READ_AS_INPUT: (WarningCode.CACHE_READ_PRICED_AS_INPUT, "workload.cached_input_share",
-            "has no cache-read price in the catalog; cached input tokens are charged at the full input price",
+            "have no cache-read price in the catalog; cached input tokens are charged at the full input price",
             "Treat the cost as an upper bound, or check the provider's caching price."),
         PriceBasis.TIME_OF_DAY_PEAK: (WarningCode.TIME_OF_DAY_PEAK_PRICE, None,
-            "prices by time of day; ranked at the peak (highest) rate, so off-peak traffic costs less",
+            "price by time of day; ranked at the peak (highest) rate, so off-peak traffic costs less",
             "Treat the cost as an upper bound."),
     }
     for basis, (code, field, text, action) in notes.items():
