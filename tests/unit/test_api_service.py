@@ -1,6 +1,8 @@
 """plan_llm as a service: the fallback chain, edge cases, warnings, exclusions, determinism."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from costplan.services.errors import RequestRejected
@@ -146,3 +148,27 @@ def test_warnings_are_deduplicated_and_capped_with_a_summary():
                                      WarningCode.WARNINGS_TRUNCATED]
     assert "repeated 4 more times" in out[0].message
     assert "2 further warnings" in out[-1].message
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(budget=st.one_of(st.none(), st.sampled_from([0, 1, 50, 10_000])),
+       providers=st.one_of(st.none(), st.sampled_from([["anthropic"], ["nope"], ["groq", "together"]])),
+       unit=st.sampled_from(["per_1m_tokens", "per_1k_tokens", "per_gpu_hour"]),
+       model=st.sampled_from([None, "llama-3.1-70b-instruct", "claude-sonnet-4.5"]))
+def test_relax_steps_run_in_the_fixed_order_and_stop_at_the_first_with_rows(budget, providers, unit, model):
+    constraints = {"pricing_unit": unit}
+    if budget is not None:
+        constraints["monthly_budget_usd"] = budget
+    if providers is not None:
+        constraints["providers"] = providers
+    out = plan(model=model, constraints=constraints, top_k=3)
+    assert [s.step for s in out.fallback_steps] == CHAIN
+    seen = [s.status for s in out.fallback_steps]
+    if StepStatus.PRODUCED_RESULTS in seen:
+        k = seen.index(StepStatus.PRODUCED_RESULTS)
+        assert set(seen[:k]) <= {StepStatus.NO_RESULTS, StepStatus.NOOP}
+        assert set(seen[k + 1:]) <= {StepStatus.NOT_RUN}
+        assert out.rows and out.exclusions.step == CHAIN[k]
+    else:
+        assert not out.rows and set(seen) <= {StepStatus.NO_RESULTS, StepStatus.NOOP}
+        assert WarningCode.NO_CANDIDATES in codes(out)
