@@ -80,7 +80,9 @@ def test_an_hourly_unit_finds_nothing_and_every_candidate_excluded_is_explained(
     out = plan(constraints={"pricing_unit": "per_gpu_hour"})
     assert out.rows == []
     assert statuses(out)[FallbackStep.RELAX_UNIT] == StepStatus.NOOP
-    assert "self-hosted" in next(s.note for s in out.fallback_steps if s.step == FallbackStep.RELAX_UNIT)
+    assert "GPU-hours" in next(s.note for s in out.fallback_steps if s.step == FallbackStep.RELAX_UNIT)
+    unit_warning = next(w for w in out.warnings if w.code == WarningCode.UNIT_NOT_NATIVE)
+    assert "self_hosted" in unit_warning.action
     assert {WarningCode.UNIT_NOT_NATIVE, WarningCode.NO_CANDIDATES} <= codes(out)
     assert out.exclusions.by_reason[ReasonCode.UNIT_MISMATCH].count > 0
     assert out.exclusions.total == out.catalog.offerings_considered

@@ -6,7 +6,9 @@ from pydantic import Field, StringConstraints, model_validator
 
 from costplan_contracts import bounds as B
 from costplan_contracts.common import ContractModel, Provenance, Warning
-from costplan_contracts.enums import FallbackStep, PriceBasis, PricingUnit, ReasonCode, StepStatus
+from costplan_contracts.enums import (
+    Deployment, FallbackStep, Precision, PriceBasis, PricingModel, PricingUnit, ReasonCode, StepStatus, ThroughputBasis,
+)
 
 ProviderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -23,6 +25,15 @@ class Workload(ContractModel):
     max_context_tokens: int | None = Field(
         default=None, ge=1, le=B.CONTEXT_TOKENS_MAX,
         description="Largest prompt one request sends; selects context-length price tiers",
+    )
+    avg_input_tokens_per_request: float | None = Field(
+        default=None, gt=0, le=B.CONTEXT_TOKENS_MAX,
+        description="Self-hosted sizing; derived from input_tokens_per_month / requests_per_month when absent",
+    )
+    avg_output_tokens_per_request: float | None = Field(default=None, gt=0, le=B.CONTEXT_TOKENS_MAX)
+    peak_to_average_ratio: float = Field(
+        default=B.PEAK_TO_AVERAGE_DEFAULT, ge=1, le=100,
+        description="Peak request rate / average; self-hosted replicas are sized for the peak",
     )
 
     @model_validator(mode="after")
@@ -43,6 +54,28 @@ class Constraints(ContractModel):
     include_deprecated: bool = False
 
 
+class Slo(ContractModel):
+    ttft_ms: float | None = Field(default=None, gt=0, le=600_000, description="Time to first token")
+    tpot_ms: float | None = Field(default=None, gt=0, le=60_000, description="Time per output token")
+
+
+class MeasuredThroughput(ContractModel):
+    """Bring your own benchmark: it overrides the throughput model for matching configurations."""
+
+    instance_type: str = Field(min_length=1, max_length=100)
+    precision: Precision
+    gpus_per_replica: int | None = Field(default=None, ge=1, le=64)
+    output_tokens_per_s: float = Field(gt=0, le=1e9, description="Measured per replica, at your request shape")
+
+
+class SelfHostedOptions(ContractModel):
+    precisions: list[Precision] = Field(default_factory=lambda: [Precision.BF16, Precision.FP8], min_length=1)
+    pricing_model: PricingModel = PricingModel.ON_DEMAND
+    target_utilisation: float = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
+    instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
+    measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
+
+
 class PlanLlmRequest(ContractModel):
     workload: Workload
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=B.MODEL_ID_MAX_LENGTH)] | None = (
@@ -50,6 +83,10 @@ class PlanLlmRequest(ContractModel):
     )
     constraints: Constraints = Field(default_factory=Constraints)
     top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+    deployment: Deployment = Field(default=Deployment.HOSTED_API,
+                                   description="hosted_api (per-token APIs), self_hosted (GPU instances) or both")
+    slo: Slo = Field(default_factory=Slo)
+    self_hosted: SelfHostedOptions = Field(default_factory=SelfHostedOptions)
 
 
 class CostBreakdown(ContractModel):
@@ -57,6 +94,7 @@ class CostBreakdown(ContractModel):
     output_usd: float
     cached_input_usd: float = Field(description="Cached input tokens x cache-read price")
     request_usd: float = Field(default=0.0, description="Per-request fees, where the provider charges them")
+    compute_usd: float = Field(default=0.0, description="Self-hosted: instances x hourly price x 730 hours")
 
 
 class UnitPrices(ContractModel):
@@ -80,6 +118,37 @@ class IoMix(ContractModel):
     label: str
 
 
+class ReplicaCapacity(ContractModel):
+    requests_per_s: float
+    output_tokens_per_s: float
+    total_tokens_per_s: float
+    concurrent_sequences: int
+    tpot_ms: float
+    ttft_ms: float
+
+
+class SelfHostedDetail(ContractModel):
+    instance_type: str
+    region: str
+    accelerator: str
+    gpus_per_instance: int
+    gpus_per_replica: int
+    precision: Precision
+    pricing_model: PricingModel
+    replicas: int
+    instances: int
+    instance_usd_per_hour: float
+    hours_per_month: float
+    utilisation: float = Field(description="Average load / (replicas x capacity)")
+    capacity_per_replica: ReplicaCapacity
+    throughput_basis: ThroughputBasis
+    weights_gb: float
+    kv_budget_gb: float
+    assumption: str
+    price_provenance: Provenance
+    throughput_provenance: Provenance
+
+
 class PlanRow(ContractModel):
     rank: int
     provider: str
@@ -98,6 +167,8 @@ class PlanRow(ContractModel):
     estimated: bool
     price_basis: list[PriceBasis]
     provenance: Provenance
+    deployment: Deployment = Deployment.HOSTED_API
+    self_hosted: SelfHostedDetail | None = None
 
 
 class StepResult(ContractModel):

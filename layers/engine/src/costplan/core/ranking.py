@@ -10,7 +10,10 @@ Monthly cost of candidate i (no hidden blending of input and output prices)::
     output_usd_i  = output_tokens         / 1e6 x output_per_1m_i
     cached_usd_i  = cached_input_tokens   / 1e6 x cache_read_per_1m_i
     request_usd_i = requests              / 1e3 x request_per_1k_i
-    cost_i        = input_usd_i + output_usd_i + cached_usd_i + request_usd_i
+    cost_i        = input_usd_i + output_usd_i + cached_usd_i + request_usd_i + fixed_monthly_usd_i
+
+``fixed_monthly_usd`` is the self-hosted term (instances x hourly price x 730 h); a
+self-hosted candidate has no per-token prices, so its token terms are 0 by construction.
 
 A component with zero quantity costs 0 even where its price is missing; a component with a
 positive quantity and a missing (NaN) price excludes the candidate with a reason code. It is
@@ -49,6 +52,13 @@ class Reason(IntEnum):
     PRICE_MISSING_CACHE_READ = 10
     REQUESTS_REQUIRED = 11
     OVER_BUDGET = 12
+    # Self-hosted configurations, fixed per configuration by the throughput model (costplan.core.throughput.Fit)
+    MISSING_THROUGHPUT = 13
+    PRECISION_UNSUPPORTED = 14
+    MODEL_DOES_NOT_FIT = 15
+    CONTEXT_DOES_NOT_FIT = 16
+    SLO_UNREACHABLE = 17
+    PRICE_MISSING_HOURLY = 18
 
 
 # Plain ints, in precedence order after the catalog's own blocks (IntEnum members are slow in numpy calls).
@@ -72,7 +82,8 @@ class Candidates:
     provider_key: np.ndarray  # sort rank of the provider id string
     model_key: np.ndarray  # sort rank of the model id string
     unit_code: np.ndarray  # native pricing unit (costplan.core.units.UNIT_CODES)
-    blocked: np.ndarray  # Reason fixed by the catalog (deprecated, adaptive), else 0
+    blocked: np.ndarray  # Reason fixed before ranking (deprecated, adaptive, does not fit, ...), else 0
+    fixed_monthly_usd: np.ndarray | None = None  # self-hosted: instances x hourly x 730; None means 0 for all
 
     def __len__(self) -> int:
         return int(self.input_per_1m.shape[0])
@@ -131,6 +142,8 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
     requests_known = not np.isnan(w.requests)
     request_usd = c.request_per_1k * (w.requests / REQUESTS_PER_PRICE_UNIT) if requests_known else np.zeros(len(c))
     cost = input_usd + output_usd + cached_usd + request_usd
+    if c.fixed_monthly_usd is not None:
+        cost = cost + c.fixed_monthly_usd
 
     blocked = c.blocked
     if k.ignore_blocked:

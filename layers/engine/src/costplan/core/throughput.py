@@ -107,8 +107,11 @@ def tp_efficiency(gpus: np.ndarray, table: dict[int, float]) -> np.ndarray:
     return vals[pos]
 
 
-def replica_capacity(c: Configs, shape: Shape, eff: Efficiency) -> Capacity:
-    """Capacity of one replica of every configuration for this request shape, without validation."""
+def replica_capacity(c: Configs, shape: Shape, eff: Efficiency, fixed_batch: np.ndarray | None = None) -> Capacity:
+    """Capacity of one replica of every configuration for this request shape, without validation.
+
+    ``fixed_batch`` pins the concurrency (as a benchmark run does) instead of maximising it.
+    """
     tpe = tp_efficiency(c.gpus, eff.tp_eff)
     usable = c.gpus * (c.memory_gb * eff.mem_util - eff.overhead_gb)
     weights = c.total_params_b * c.bytes_per_param
@@ -124,7 +127,8 @@ def replica_capacity(c: Configs, shape: Shape, eff: Efficiency) -> Capacity:
         b_mem = c.kv_bytes_per_token * avg_ctx / 1e9 / bw
         c_cmp = 2 * c.active_params_b * 1e9 / flops
         slo_batch = np.minimum(np.where(b_mem > 0, (shape.tpot_s - a_mem) / b_mem, np.inf), shape.tpot_s / c_cmp)
-        batch = np.floor(np.minimum(np.minimum(mem_batch, slo_batch), eff.max_batch))
+        limit = eff.max_batch if fixed_batch is None else fixed_batch
+        batch = np.floor(np.minimum(np.minimum(mem_batch, slo_batch), limit))
         batch = np.maximum(batch, 0.0)
         tpot = np.maximum(a_mem + b_mem * batch, c_cmp * batch)
         prefill_in = 2 * c.active_params_b * 1e9 * shape.avg_input_tokens / flops

@@ -1,0 +1,183 @@
+"""Self-hosted catalog: accelerators, GPU instances, open-weight models, benchmark results.
+
+Every figure comes from a CSV in ``data/`` whose rows carry ``source`` and ``as_of``. The
+configuration grid (model x instance x GPUs per replica x precision) is built once per
+process and kept as numpy arrays; ``costplan.core.throughput`` sizes it per request.
+"""
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from costplan.core.throughput import BYTES_PER_PARAM, KV_BYTES, Configs, Efficiency
+
+DATA = Path(__file__).parent / "data"
+PRECISIONS = tuple(BYTES_PER_PARAM)
+PRICING_COLUMNS = {"on_demand": "on_demand_usd_per_hour", "spot": "spot_usd_per_hour",
+                   "committed_1y": "committed_1y_usd_per_hour"}
+
+
+def _rows(name: str) -> list[dict]:
+    with (DATA / name).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _num(value: str | None) -> float:
+    return float(value) if value not in (None, "") else float("nan")
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    id: str
+    vendor: str
+    name: str
+    memory_gb: float
+    bandwidth_gb_s: float
+    bf16_tflops: float
+    fp8_tflops: float
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class Instance:
+    provider: str
+    instance_type: str
+    region: str
+    accelerator_id: str
+    count: int
+    memory_per_gpu_gb: float
+    prices: dict[str, float]  # pricing model -> USD/hour; NaN where not published
+    price_as_of: str
+    source: str
+
+
+@dataclass(frozen=True)
+class OpenModel:
+    model_id: str
+    name: str
+    total_params_b: float
+    active_params_b: float
+    layers: int
+    kv_values_per_token_per_layer: float  # 2 x kv_heads x head_dim, or the MLA latent width
+    max_context: int
+    license: str
+    source: str
+    as_of: str
+
+    def kv_bytes_per_token(self, precision: str) -> float:
+        return self.layers * self.kv_values_per_token_per_layer * KV_BYTES[precision]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Every configuration, one row each."""
+
+    model: np.ndarray  # index into SelfHostedCatalog.models
+    instance: np.ndarray  # index into SelfHostedCatalog.instances
+    precision: np.ndarray  # index into PRECISIONS
+    gpus_per_replica: np.ndarray
+    replicas_per_instance: np.ndarray
+    configs: Configs
+    hourly: dict[str, np.ndarray]  # pricing model -> instance USD/hour
+
+
+@dataclass(frozen=True)
+class SelfHostedCatalog:
+    accelerators: dict[str, Accelerator]
+    instances: tuple[Instance, ...]
+    models: tuple[OpenModel, ...]
+    efficiency: Efficiency
+    calibration: dict
+    grid: Grid
+
+    def model_index(self, model_id: str) -> int | None:
+        return next((i for i, m in enumerate(self.models) if m.model_id == model_id), None)
+
+
+def _accelerators() -> dict[str, Accelerator]:
+    return {r["accelerator_id"]: Accelerator(
+        id=r["accelerator_id"], vendor=r["vendor"], name=r["name"], memory_gb=_num(r["memory_gb"]),
+        bandwidth_gb_s=_num(r["memory_bandwidth_gb_s"]), bf16_tflops=_num(r["bf16_dense_tflops"]),
+        fp8_tflops=_num(r["fp8_dense_tflops"]), source=r["source"], as_of=r["as_of"],
+    ) for r in _rows("accelerators.csv")}
+
+
+def _instances() -> tuple[Instance, ...]:
+    return tuple(Instance(
+        provider=r["provider"], instance_type=r["instance_type"], region=r["region"],
+        accelerator_id=r["accelerator_id"], count=int(r["accelerator_count"]),
+        memory_per_gpu_gb=_num(r["memory_per_gpu_gb"]),
+        prices={k: _num(r[col]) for k, col in PRICING_COLUMNS.items()},
+        price_as_of=r["price_as_of"], source=r["source"],
+    ) for r in sorted(_rows("gpu_instances.csv"), key=lambda r: (r["provider"], r["instance_type"])))
+
+
+def _models() -> tuple[OpenModel, ...]:
+    return tuple(OpenModel(
+        model_id=r["model_id"], name=r["name"], total_params_b=_num(r["total_params_b"]),
+        active_params_b=_num(r["active_params_b"]), layers=int(r["layers"]),
+        kv_values_per_token_per_layer=_num(r["kv_cache_values_per_token_per_layer"]),
+        max_context=int(r["max_context"]), license=r["license"], source=r["source"], as_of=r["as_of"],
+    ) for r in sorted(_rows("open_weight_models.csv"), key=lambda r: r["model_id"]))
+
+
+def _efficiency(cal: dict) -> Efficiency:
+    f = cal["factors"]
+    return Efficiency(mem_util=f["mem_util"], overhead_gb=f["overhead_gb"], eff_bw=f["eff_bw"],
+                      eff_flops=f["eff_flops"], tp_eff={int(k): v for k, v in f["tp_eff"].items()},
+                      max_batch=int(f["max_batch"]))
+
+
+def compute_tflops(acc: Accelerator, precision: str) -> float:
+    """Dense TFLOPs the precision computes at: fp8 on FP8 tensor cores; bf16 and int4 (weight-only) at bf16."""
+    return acc.fp8_tflops if precision == "fp8" else acc.bf16_tflops
+
+
+def build_grid(accelerators, instances, models, calibrated: set[tuple[str, str]]) -> Grid:
+    rows = []
+    for mi, m in enumerate(models):
+        for ii, inst in enumerate(instances):
+            acc = accelerators[inst.accelerator_id]
+            gpr = 1
+            while gpr <= inst.count:
+                for pi, p in enumerate(PRECISIONS):
+                    rows.append((mi, ii, pi, gpr, inst.count // gpr, m, inst, acc, p))
+                gpr *= 2
+    col = lambda f, dtype=float: np.array([f(r) for r in rows], dtype=dtype)
+    configs = Configs(
+        total_params_b=col(lambda r: r[5].total_params_b), active_params_b=col(lambda r: r[5].active_params_b),
+        kv_bytes_per_token=col(lambda r: r[5].kv_bytes_per_token(r[8])),
+        bytes_per_param=col(lambda r: BYTES_PER_PARAM[r[8]]), gpus=col(lambda r: r[3]),
+        memory_gb=col(lambda r: r[6].memory_per_gpu_gb), bandwidth_gb_s=col(lambda r: r[7].bandwidth_gb_s),
+        tflops=col(lambda r: compute_tflops(r[7], r[8])),
+        calibrated=col(lambda r: (r[7].vendor, r[8]) in calibrated, bool),
+        supported=col(lambda r: not np.isnan(compute_tflops(r[7], r[8])), bool),
+        max_context=col(lambda r: r[5].max_context),
+    )
+    return Grid(
+        model=col(lambda r: r[0], np.int64), instance=col(lambda r: r[1], np.int64),
+        precision=col(lambda r: r[2], np.int64), gpus_per_replica=col(lambda r: r[3], np.int64),
+        replicas_per_instance=col(lambda r: r[4], np.int64), configs=configs,
+        hourly={k: col(lambda r, k=k: r[6].prices[k]) for k in PRICING_COLUMNS},
+    )
+
+
+@cache
+def get_selfhosted_catalog() -> SelfHostedCatalog:
+    accelerators, instances, models = _accelerators(), _instances(), _models()
+    cal = json.loads((DATA / "calibration.json").read_text(encoding="utf-8"))
+    calibrated = {tuple(x) for x in cal["calibrated"]}
+    return SelfHostedCatalog(accelerators, instances, models, _efficiency(cal), cal,
+                             build_grid(accelerators, instances, models, calibrated))
+
+
+def row_id(cat: SelfHostedCatalog, r: int) -> str:
+    """A configuration's id: model@instance:Ngpu:precision."""
+    g = cat.grid
+    inst = cat.instances[g.instance[r]]
+    return f"{cat.models[g.model[r]].model_id}@{inst.instance_type}:{g.gpus_per_replica[r]}gpu:{PRECISIONS[g.precision[r]]}"

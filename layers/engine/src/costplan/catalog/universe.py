@@ -1,0 +1,57 @@
+"""One provider table and one sort order over hosted offerings and self-hosted configurations.
+
+Ties in a ranking break on (provider id, model id) strings. When hosted and self-hosted rows
+rank together, both kinds need keys from one ordering; this builds it once per process.
+Hosted-only requests use a hosted-only universe, so they never load the self-hosted catalog.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from costplan.catalog.llm import get_llm_catalog
+
+
+@dataclass(frozen=True)
+class Universe:
+    providers: tuple[str, ...]  # sorted; a provider's code is its index, and so its sort key
+    hosted_pcode: np.ndarray  # per hosted offering
+    hosted_mkey: np.ndarray
+    sh_pcode: np.ndarray  # per self-hosted grid row
+    sh_mkey: np.ndarray
+    sh_ids: tuple[str, ...]
+
+    def provider_index(self, provider: str) -> int | None:
+        i = int(np.searchsorted(self.providers, provider))
+        return i if i < len(self.providers) and self.providers[i] == provider else None
+
+
+def _rank(keys: list[str]) -> np.ndarray:
+    order = {k: r for r, k in enumerate(sorted(set(keys)))}
+    return np.array([order[k] for k in keys], dtype=np.int64)
+
+
+@cache
+def get_universe(with_self_hosted: bool) -> Universe:
+    hosted = get_llm_catalog()
+    hosted_providers = [hosted.providers[p] for p in hosted.provider_code]
+    sh_providers, sh_ids = [], []
+    if with_self_hosted:
+        from costplan.catalog.selfhosted import get_selfhosted_catalog, row_id
+
+        cat = get_selfhosted_catalog()
+        sh_providers = [cat.instances[i].provider for i in cat.grid.instance]
+        sh_ids = [row_id(cat, r) for r in range(cat.grid.model.size)]
+    providers = tuple(sorted(set(hosted_providers) | set(sh_providers)))
+    code = {p: i for i, p in enumerate(providers)}
+    mkey = _rank(list(hosted.model) + sh_ids)
+    n = len(hosted)
+    return Universe(
+        providers=providers,
+        hosted_pcode=np.array([code[p] for p in hosted_providers], dtype=np.int64),
+        hosted_mkey=mkey[:n],
+        sh_pcode=np.array([code[p] for p in sh_providers], dtype=np.int64),
+        sh_mkey=mkey[n:],
+        sh_ids=tuple(sh_ids),
+    )

@@ -1,0 +1,76 @@
+"""The candidate set of one plan: hosted offerings and self-hosted configurations, side by side.
+
+Rows 0..n_hosted-1 are hosted offerings (``hosted.idx`` into the hosted catalog); the rest are
+self-hosted grid rows (``sizing.rows``). ``candidates`` is what ``rank_configs`` ranks.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from costplan.catalog.llm import LlmCatalog
+from costplan.catalog.selfhosted import SelfHostedCatalog
+from costplan.catalog.universe import Universe
+from costplan.core.ranking import Candidates
+from costplan.core.units import UNIT_CODES
+from costplan.services.hosted import HostedBlock
+from costplan.services.selfhosted import Sizing
+
+SELF_HOSTED_UNIT = "per_gpu_hour"
+
+
+@dataclass(frozen=True)
+class CandidateSet:
+    catalog: LlmCatalog
+    universe: Universe
+    hosted: HostedBlock
+    sh_catalog: SelfHostedCatalog | None
+    sizing: Sizing | None
+    candidates: Candidates
+
+    @property
+    def n_hosted(self) -> int:
+        return int(self.hosted.idx.size)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+    def is_hosted(self, j: int) -> bool:
+        return j < self.n_hosted
+
+    def label(self, j: int) -> tuple[str, str]:
+        """(provider id, model id) of candidate j."""
+        provider = self.universe.providers[self.candidates.provider_code[j]]
+        if self.is_hosted(j):
+            return provider, self.catalog.model[self.hosted.idx[j]]
+        return provider, self.universe.sh_ids[self.sizing.rows[j - self.n_hosted]]
+
+    def name_order(self, js: np.ndarray) -> np.ndarray:
+        """``js`` sorted by (provider id, model id)."""
+        c = self.candidates
+        key = c.provider_key[js] * (int(c.model_key.max(initial=0)) + 1) + c.model_key[js]
+        return js[np.argsort(key, kind="stable")]
+
+
+def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: SelfHostedCatalog | None,
+            sizing: Sizing | None) -> CandidateSet:
+    idx = hosted.idx
+    rows = sizing.rows if sizing is not None else np.zeros(0, np.int64)
+    ns = rows.size
+    zeros = np.zeros(ns)
+    sh_context = (np.array([sh.models[m].max_context for m in sh.grid.model[rows]], dtype=float)
+                  if ns else zeros)
+    cat = lambda a, b: np.concatenate([a, b])
+    candidates = Candidates(
+        input_per_1m=cat(hosted.input_per_1m, zeros), output_per_1m=cat(hosted.output_per_1m, zeros),
+        cache_read_per_1m=cat(hosted.cache_read_per_1m, zeros),
+        request_per_1k=cat(catalog.request_per_1k[idx], zeros),
+        context_window=cat(catalog.context_window[idx], sh_context),
+        provider_code=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
+        provider_key=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
+        model_key=cat(universe.hosted_mkey[idx], universe.sh_mkey[rows]),
+        unit_code=cat(catalog.unit_code[idx], np.full(ns, UNIT_CODES[SELF_HOSTED_UNIT], dtype=np.int64)),
+        blocked=cat(catalog.blocked[idx], sizing.blocked if ns else np.zeros(0, np.int8)),
+        fixed_monthly_usd=(cat(np.zeros(idx.size), np.nan_to_num(sizing.monthly_usd, nan=0.0)) if ns else None),
+    )
+    return CandidateSet(catalog, universe, hosted, sh, sizing, candidates)

@@ -1,0 +1,136 @@
+"""Shape ranked candidates into the plan/llm contract rows."""
+
+import numpy as np
+
+from costplan.catalog.llm import NATIVE_UNIT
+from costplan.catalog.selfhosted import PRECISIONS
+from costplan.core.ranking import RankResult
+from costplan.core.units import conversion_factor, convertible
+from costplan.services.candidates import CandidateSet
+from costplan_contracts.bounds import HOURS_PER_MONTH
+from costplan_contracts.common import Provenance
+from costplan_contracts.enums import Deployment, PriceBasis, Precision, PricingModel, ThroughputBasis
+from costplan_contracts.plan_llm import (
+    CostBreakdown, IoMix, PlanLlmRequest, PlanRow, ReplicaCapacity, RequestedUnitPrices, SelfHostedDetail, UnitPrices,
+)
+
+MONEY_DECIMALS = 6
+
+
+def sig(x: float) -> float:
+    return float(f"{x:.12g}")
+
+
+def money(x: float) -> float:
+    return round(float(x), MONEY_DECIMALS) + 0.0
+
+
+def _price(a: np.ndarray, j: int) -> float | None:
+    return None if np.isnan(a[j]) else float(a[j])
+
+
+def _effective(total: float, req: PlanLlmRequest) -> float:
+    w = req.workload
+    return sig(total / (w.input_tokens_per_month + w.output_tokens_per_month) * 1e6)
+
+
+def _over_budget(total: float, req: PlanLlmRequest) -> float | None:
+    budget = req.constraints.monthly_budget_usd
+    return None if budget is None else money(max(0.0, total - budget))
+
+
+def hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req: PlanLlmRequest, io_mix: IoMix) -> PlanRow:
+    catalog, hb = cs.catalog, cs.hosted
+    i = int(hb.idx[j])
+    total = float(result.cost[j])
+    unit = req.constraints.pricing_unit
+    prices = (_price(hb.input_per_1m, j), _price(hb.output_per_1m, j), _price(hb.cache_read_per_1m, j))
+    requested = None
+    if unit.value != NATIVE_UNIT and convertible(NATIVE_UNIT, unit.value):
+        f = conversion_factor(NATIVE_UNIT, unit.value)
+        converted = [None if v is None else sig(v * f) for v in prices]
+        requested = RequestedUnitPrices(unit=unit, input=converted[0], output=converted[1], cache_read=converted[2])
+    basis = hb.basis(j)
+    cw = catalog.context_window[i]
+    fee = float(catalog.request_per_1k[i])
+    return PlanRow(
+        rank=rank, provider=catalog.providers[catalog.provider_code[i]], model=catalog.model[i],
+        canonical_model=catalog.canonical[i], model_name=catalog.name[i], monthly_cost_usd=money(total),
+        cost_breakdown=CostBreakdown(input_usd=money(result.input_usd[j]), output_usd=money(result.output_usd[j]),
+                                     cached_input_usd=money(result.cached_usd[j]),
+                                     request_usd=money(result.request_usd[j])),
+        unit_prices=UnitPrices(input_per_1m=prices[0], output_per_1m=prices[1], cache_read_per_1m=prices[2],
+                               request_per_1k=fee or None),
+        requested_unit_prices=requested, effective_price_per_1m=_effective(total, req), effective_price_io_mix=io_mix,
+        over_budget_usd=_over_budget(total, req), context_window=None if np.isnan(cw) else int(cw),
+        deprecated=bool(catalog.deprecated[i]),
+        estimated=basis != [PriceBasis.LIST_PRICE] and basis != [PriceBasis.TIER_SELECTED],
+        price_basis=basis, provenance=Provenance(source=catalog.source, as_of=catalog.as_of, url=catalog.url_of[i]),
+    )
+
+
+def self_hosted_detail(cs: CandidateSet, k: int, pricing_model: PricingModel) -> SelfHostedDetail:
+    """Detail of sizing row k (an index into ``cs.sizing``)."""
+    sh, sz = cs.sh_catalog, cs.sizing
+    g = sh.grid
+    r = int(sz.rows[k])
+    inst = sh.instances[g.instance[r]]
+    model = sh.models[g.model[r]]
+    acc = sh.accelerators[inst.accelerator_id]
+    cap = sz.capacity
+    measured = bool(sz.measured[k])
+    replicas, instances = int(sz.replicas[k]), int(sz.instances[k])
+    per_instance = int(g.replicas_per_instance[r])
+    assumption = (f"{instances} x {inst.instance_type} at ${sz.hourly[k]:g}/h ({pricing_model.value}) x "
+                  f"{HOURS_PER_MONTH:g} h/month, always on; {replicas} replica(s) of {g.gpus_per_replica[r]} GPU(s), "
+                  f"{per_instance} per instance, sized for the peak request rate")
+    cal = sh.calibration
+    return SelfHostedDetail(
+        instance_type=inst.instance_type, region=inst.region, accelerator=acc.name, gpus_per_instance=inst.count,
+        gpus_per_replica=int(g.gpus_per_replica[r]), precision=Precision(PRECISIONS[g.precision[r]]),
+        pricing_model=pricing_model, replicas=replicas, instances=instances,
+        instance_usd_per_hour=float(sz.hourly[k]), hours_per_month=HOURS_PER_MONTH,
+        utilisation=round(float(sz.utilisation[k]), 6),
+        capacity_per_replica=ReplicaCapacity(
+            requests_per_s=sig(sz.requests_per_s[k]),
+            output_tokens_per_s=sig(sz.requests_per_s[k] * sz.shape.avg_output_tokens),
+            total_tokens_per_s=sig(sz.requests_per_s[k] * (sz.shape.avg_input_tokens + sz.shape.avg_output_tokens)),
+            concurrent_sequences=int(cap.batch[k]) if not measured or cap.batch[k] > 0 else 0,
+            tpot_ms=sig(cap.tpot_s[k] * 1e3) if not np.isnan(cap.tpot_s[k]) else 0.0,
+            ttft_ms=sig(cap.ttft_s[k] * 1e3) if not np.isnan(cap.ttft_s[k]) else 0.0),
+        throughput_basis=ThroughputBasis.MEASURED if measured else ThroughputBasis.MODELLED,
+        weights_gb=sig(cap.weights_gb[k]), kv_budget_gb=sig(cap.kv_budget_gb[k]), assumption=assumption,
+        price_provenance=Provenance(source=inst.source, as_of=inst.price_as_of),
+        throughput_provenance=(Provenance(source="measured_throughput supplied in the request", as_of="request")
+                               if measured else Provenance(
+                                   source=f"roofline model calibrated on {len(cal['benchmarks'])} public benchmarks "
+                                          f"(catalog/data/calibration.json); model spec: {model.source}",
+                                   as_of=model.as_of)),
+    )
+
+
+def self_hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req: PlanLlmRequest,
+                    io_mix: IoMix) -> PlanRow:
+    k = j - cs.n_hosted
+    detail = self_hosted_detail(cs, k, req.self_hosted.pricing_model)
+    sh = cs.sh_catalog
+    r = int(cs.sizing.rows[k])
+    model = sh.models[sh.grid.model[r]]
+    total = float(result.cost[j])
+    provider, row_id = cs.label(j)
+    return PlanRow(
+        rank=rank, provider=provider, model=row_id, canonical_model=model.model_id, model_name=model.name,
+        monthly_cost_usd=money(total),
+        cost_breakdown=CostBreakdown(input_usd=0.0, output_usd=0.0, cached_input_usd=0.0, request_usd=0.0,
+                                     compute_usd=money(total)),
+        unit_prices=UnitPrices(input_per_1m=None, output_per_1m=None, cache_read_per_1m=None),
+        effective_price_per_1m=_effective(total, req), effective_price_io_mix=io_mix,
+        over_budget_usd=_over_budget(total, req), context_window=model.max_context, deprecated=False,
+        estimated=detail.throughput_basis == ThroughputBasis.MODELLED, price_basis=[PriceBasis.LIST_PRICE],
+        provenance=detail.price_provenance, deployment=Deployment.SELF_HOSTED, self_hosted=detail,
+    )
+
+
+def build_rows(cs: CandidateSet, result: RankResult, req: PlanLlmRequest, io_mix: IoMix) -> list[PlanRow]:
+    return [(hosted_row if cs.is_hosted(int(j)) else self_hosted_row)(rank, int(j), cs, result, req, io_mix)
+            for rank, j in enumerate(result.order, start=1)]

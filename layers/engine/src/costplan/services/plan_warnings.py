@@ -1,0 +1,114 @@
+"""The warnings plan/llm attaches to its rows and fallback steps."""
+
+import numpy as np
+
+from costplan.catalog.llm import NATIVE_UNIT
+from costplan.core.ranking import RankResult, Reason
+from costplan.services.candidates import CandidateSet
+from costplan.services.warnings import WarningCollector
+from costplan_contracts.bounds import HOURS_PER_MONTH
+from costplan_contracts.enums import Deployment, FallbackStep, PriceBasis, Severity, ThroughputBasis, WarningCode
+from costplan_contracts.plan_llm import PlanLlmRequest, PlanRow
+
+_BASIS_NOTES = {
+    PriceBasis.TIER_BASE_ASSUMED: (
+        WarningCode.PRICE_TIER_BASE_ASSUMED, "workload.max_context_tokens",
+        "priced at the base context tier because the prompt size is unknown; longer prompts may pay a higher tier",
+        "Set workload.max_context_tokens (or requests_per_month) to select the tier."),
+    PriceBasis.TIER_FROM_AVERAGE_PROMPT: (
+        WarningCode.PRICE_TIER_FROM_AVERAGE_PROMPT, "workload.max_context_tokens",
+        "context tier chosen from the average prompt (input tokens / requests); prompts above it may pay more",
+        "Set workload.max_context_tokens to the largest prompt you send."),
+    PriceBasis.CACHE_READ_AS_INPUT: (
+        WarningCode.CACHE_READ_PRICED_AS_INPUT, "workload.cached_input_share",
+        "have no cache-read price in the catalog; cached input tokens are charged at the full input price",
+        "Treat the cost as an upper bound, or check the provider's caching price."),
+    PriceBasis.TIME_OF_DAY_PEAK: (
+        WarningCode.TIME_OF_DAY_PEAK_PRICE, None,
+        "price by time of day; ranked at the peak (highest) rate, so off-peak traffic costs less",
+        "Treat the cost as an upper bound."),
+}
+
+
+def _names(rows: list[PlanRow]) -> str:
+    names = [f"{r.provider}/{r.model}" for r in rows]
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def row_warnings(rows: list[PlanRow], req: PlanLlmRequest, warn: WarningCollector) -> None:
+    for basis, (code, field, text, action) in _BASIS_NOTES.items():
+        if hit := [r for r in rows if basis in r.price_basis]:
+            warn.add(code, field, f"{len(hit)} ranked offering(s) ({_names(hit)}) {text}.", action, Severity.INFO)
+    if req.workload.max_context_tokens and (unverified := [r for r in rows if r.context_window is None]):
+        warn.add(WarningCode.CONTEXT_WINDOW_UNVERIFIED, "workload.max_context_tokens",
+                 f"{len(unverified)} ranked offering(s) have no published context window in the catalog "
+                 f"({_names(unverified)}); they may not fit {req.workload.max_context_tokens} tokens.",
+                 "Set constraints.min_context_window to exclude offerings whose window is unknown.", Severity.INFO)
+    if free := [r for r in rows if r.monthly_cost_usd == 0]:
+        warn.add(WarningCode.LISTED_FREE, None,
+                 f"{len(free)} ranked offering(s) are listed at $0 by the source ({_names(free)}); "
+                 "free tiers are rate-limited.",
+                 "Check the provider's rate limits before relying on a free tier.", Severity.INFO)
+    if req.constraints.include_deprecated and any(r.deprecated for r in rows):
+        warn.add(WarningCode.DEPRECATED_INCLUDED, "constraints.include_deprecated",
+                 "Some ranked offerings are deprecated by their provider.", "Plan a migration before relying on them.")
+
+
+def step_warnings(step: FallbackStep, req: PlanLlmRequest, rows: list[PlanRow], strict_providers: set[str],
+                  warn: WarningCollector) -> None:
+    c = req.constraints
+    if step == FallbackStep.RELAX_UNIT:
+        if any(r.deployment == Deployment.SELF_HOSTED for r in rows):
+            warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
+                     f"Nothing is priced natively in {c.pricing_unit.value}; self-hosted hourly prices were converted "
+                     f"to cost per token through the throughput model (instances x $/hour x {HOURS_PER_MONTH:g} h, "
+                     "over this workload's tokens).",
+                     "See effective_price_per_1m and self_hosted.capacity_per_replica on each row.", Severity.INFO)
+        else:
+            warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
+                     f"No offering is priced natively in {c.pricing_unit.value}; prices were converted exactly "
+                     f"from {NATIVE_UNIT}.", "See requested_unit_prices on each row.", Severity.INFO)
+    elif step == FallbackStep.RELAX_BUDGET:
+        warn.add(WarningCode.BUDGET_RELAXED, "constraints.monthly_budget_usd",
+                 f"No offering fits ${c.monthly_budget_usd:,.2f}/month; showing the cheapest regardless. "
+                 f"The cheapest is ${rows[0].over_budget_usd:,.2f} over.",
+                 f"Raise the budget to at least ${rows[0].monthly_cost_usd:,.2f}/month, or reduce the workload.")
+    elif step == FallbackStep.RELAX_PROVIDER:
+        added = sorted({r.provider for r in rows} - strict_providers)
+        warn.add(WarningCode.PROVIDERS_ADDED, "constraints.providers",
+                 f"No allowed provider can serve this; added providers outside the allow-list: {', '.join(added)}.",
+                 "Add one of them to constraints.providers, or change the model.")
+
+
+def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRow], req: PlanLlmRequest,
+                         warn: WarningCollector) -> None:
+    sh, sz = cs.sh_catalog, cs.sizing
+    opts, w = req.self_hosted, req.workload
+    f = sh.efficiency
+    if any(r.deployment == Deployment.SELF_HOSTED for r in rows):
+        warn.add(WarningCode.SELF_HOSTED_ASSUMPTIONS, None,
+                 f"Self-hosted rows assume {HOURS_PER_MONTH:g} h/month always on, replicas sized for the peak "
+                 f"({w.peak_to_average_ratio:g}x the average request rate) at {opts.target_utilisation:.0%} target "
+                 f"utilisation, and a roofline throughput model (decode at {f.eff_bw:.0%} of peak bandwidth, prefill at "
+                 f"{f.eff_flops:.0%} of peak FLOPs) fitted on {len(sh.calibration['benchmarks'])} public benchmarks.",
+                 "Supply self_hosted.measured_throughput from your own load test to replace the model.", Severity.INFO)
+    blocked = sz.blocked
+    missing = np.flatnonzero(blocked == Reason.MISSING_THROUGHPUT)
+    if missing.size:
+        names = sorted({sh.instances[sh.grid.instance[sz.rows[k]]].instance_type for k in missing})
+        warn.add(WarningCode.MISSING_THROUGHPUT, "self_hosted.measured_throughput",
+                 f"{missing.size} self-hosted configurations have no calibrated throughput model "
+                 f"({', '.join(names[:4])}{', ...' if len(names) > 4 else ''}); they were excluded, not guessed.",
+                 "Supply self_hosted.measured_throughput (output tokens/s per replica) for these instance types.")
+    if sz.measured.any() and any(r.self_hosted and r.self_hosted.throughput_basis == ThroughputBasis.MEASURED
+                                 for r in rows):
+        warn.add(WarningCode.MEASURED_THROUGHPUT_USED, "self_hosted.measured_throughput",
+                 "Rows marked throughput_basis=measured_by_caller use your measured tokens/s instead of the model.",
+                 "Keep the measurement's request shape equal to this workload's.", Severity.INFO)
+    g = sh.grid
+    for i, m in enumerate(opts.measured_throughput):
+        hit = any(sh.instances[g.instance[r]].instance_type.lower() == m.instance_type.lower() for r in sz.rows)
+        if not hit:
+            warn.add(WarningCode.MEASURED_THROUGHPUT_UNMATCHED, f"self_hosted.measured_throughput[{i}]",
+                     f"No configuration in scope runs on '{m.instance_type}'; the measurement was not used.",
+                     "Use an instance_type from the self-hosted catalog.")
