@@ -34,13 +34,33 @@ def test_plan_llm_response_matches_its_snapshot():
     assert got == snap["response"]
 
 
+SCALING_REQUEST = {
+    "model": "llama-3.1-70b-instruct", "peak_requests_per_second": 20, "avg_requests_per_second": 8,
+    "min_requests_per_second": 1, "avg_input_tokens": 2000, "avg_output_tokens": 400,
+    "slo": {"ttft_ms": 2000, "tpot_ms": 60}, "top_k": 3,
+}
+
+
+def test_plan_scaling_response_matches_its_snapshot():
+    from costplan.services.plan_scaling import plan_scaling
+    from costplan_contracts.plan_scaling import PlanScalingRequest
+
+    got = plan_scaling(PlanScalingRequest.model_validate(SCALING_REQUEST)).model_dump(mode="json")
+    path = SNAPSHOTS / "plan_scaling.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps({"request": SCALING_REQUEST, "response": got}, indent=2, sort_keys=True) + "\n")
+    snap = json.loads(path.read_text())
+    assert snap["request"] == SCALING_REQUEST
+    assert got == snap["response"]
+
+
 def test_openapi_document_is_current():
     assert render(merged_openapi()) == OPENAPI.read_text(), "run `make openapi` and commit contracts/openapi.json"
 
 
 def test_committed_openapi_lists_every_route():
     doc = json.loads(OPENAPI.read_text())
-    assert {"/api/v1/plan/llm", "/api/v1/meta/bounds"} <= set(doc["paths"])
+    assert {"/api/v1/plan/llm", "/api/v1/meta/bounds", "/api/v1/plan/scaling"} <= set(doc["paths"])
 
 
 def test_removing_or_renaming_a_field_is_a_breaking_change():

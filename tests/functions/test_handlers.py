@@ -104,3 +104,32 @@ def test_top_k_outside_its_bounds_is_a_422(lambda_context, top_k):
     event["body"] = json.dumps({"workload": {"input_tokens_per_month": 1, "output_tokens_per_month": 1}, "top_k": top_k})
     status, body, _ = invoke(plan_llm, event, lambda_context)
     assert status == 422 and body["error"]["details"][0]["field"] == "top_k"
+
+
+plan_scaling = load_function_module("functions/plan_scaling")
+
+
+def test_plan_scaling_event_returns_configurations_with_a_rationale(lambda_context):
+    status, body, headers = invoke(plan_scaling, load_event("plan_scaling"), lambda_context)
+    assert status == 200 and body["configurations"]
+    top = body["configurations"][0]
+    assert top["replicas"]["peak"] >= top["replicas"]["avg"] >= top["replicas"]["min"] >= 1
+    assert body["rationale"] == top["rationale"]
+    assert headers["x-correlation-id"] == "req-plan-scaling-0001"
+
+
+def test_plan_scaling_rejects_an_average_above_the_peak_naming_the_field(lambda_context):
+    status, body, _ = invoke(plan_scaling, load_event("plan_scaling_bad_field"), lambda_context)
+    assert status == 422
+    assert body["error"]["details"][0]["field"] == "avg_requests_per_second"
+
+
+def test_plan_scaling_rejects_a_model_without_open_weights(lambda_context):
+    status, body, _ = invoke(plan_scaling, load_event("plan_scaling_unknown_model"), lambda_context)
+    assert status == 422 and body["error"]["details"][0]["field"] == "model"
+
+
+def test_plan_llm_self_hosted_event_ranks_both_kinds(lambda_context):
+    status, body, _ = invoke(plan_llm, load_event("plan_llm_self_hosted"), lambda_context)
+    assert status == 200
+    assert {r["deployment"] for r in body["rows"]} == {"hosted_api", "self_hosted"}

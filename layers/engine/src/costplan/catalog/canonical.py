@@ -16,7 +16,7 @@ _VENDOR_PREFIX = re.compile(
     r"^(meta|anthropic|amazon|mistral|cohere|ai21|deepseek|qwen|openai|writer|moonshot|google|nvidia|minimax)\."
 )
 # Version stamps: Bedrock "-v1:0", "-1:0", trailing ":0"; dated snapshots "-20250929", "-2024-08-06".
-_VERSION_SUFFIX = re.compile(r"(-v\d+(:\d+)?|-\d+:\d+|:\d+)$")
+_VERSION_SUFFIX = re.compile(r"(-v\d+:\d+|-\d+:\d+|:\d+)$")  # "-v1:0" only: "deepseek-v3" is a name
 _DATE_SUFFIX = re.compile(r"-(20\d{6}|20\d{2}-\d{2}-\d{2})$")
 # Routing variants that serve the same weights: "model:free", "model:nitro".
 _ROUTING_TAG = re.compile(r":[a-z][a-z0-9-]*$")

@@ -138,7 +138,13 @@ def compute_tflops(acc: Accelerator, precision: str) -> float:
     return acc.fp8_tflops if precision == "fp8" else acc.bf16_tflops
 
 
-def build_grid(accelerators, instances, models, calibrated: set[tuple[str, str]]) -> Grid:
+def build_grid(accelerators, instances, models, groups: dict) -> Grid:
+    """Every (model, instance, GPUs per replica in powers of two, precision) configuration."""
+    from costplan.catalog.calibrate import group_key
+
+    def group(r):
+        return groups.get(group_key(r[7].vendor, r[8], r[5].total_params_b, r[5].active_params_b))
+
     rows = []
     for mi, m in enumerate(models):
         for ii, inst in enumerate(instances):
@@ -155,9 +161,10 @@ def build_grid(accelerators, instances, models, calibrated: set[tuple[str, str]]
         bytes_per_param=col(lambda r: BYTES_PER_PARAM[r[8]]), gpus=col(lambda r: r[3]),
         memory_gb=col(lambda r: r[6].memory_per_gpu_gb), bandwidth_gb_s=col(lambda r: r[7].bandwidth_gb_s),
         tflops=col(lambda r: compute_tflops(r[7], r[8])),
-        calibrated=col(lambda r: (r[7].vendor, r[8]) in calibrated, bool),
+        calibrated=col(lambda r: bool(group(r) and group(r)["calibrated"]), bool),
         supported=col(lambda r: not np.isnan(compute_tflops(r[7], r[8])), bool),
         max_context=col(lambda r: r[5].max_context),
+        throughput_factor=col(lambda r: group(r)["factor"] if group(r) else np.nan),
     )
     return Grid(
         model=col(lambda r: r[0], np.int64), instance=col(lambda r: r[1], np.int64),
@@ -171,9 +178,8 @@ def build_grid(accelerators, instances, models, calibrated: set[tuple[str, str]]
 def get_selfhosted_catalog() -> SelfHostedCatalog:
     accelerators, instances, models = _accelerators(), _instances(), _models()
     cal = json.loads((DATA / "calibration.json").read_text(encoding="utf-8"))
-    calibrated = {tuple(x) for x in cal["calibrated"]}
     return SelfHostedCatalog(accelerators, instances, models, _efficiency(cal), cal,
-                             build_grid(accelerators, instances, models, calibrated))
+                             build_grid(accelerators, instances, models, cal["groups"]))
 
 
 def row_id(cat: SelfHostedCatalog, r: int) -> str:

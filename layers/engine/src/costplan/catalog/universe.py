@@ -21,6 +21,12 @@ class Universe:
     sh_pcode: np.ndarray  # per self-hosted grid row
     sh_mkey: np.ndarray
     sh_ids: tuple[str, ...]
+    hosted_nrank: np.ndarray  # rank of (provider id, model id) among every hosted and self-hosted row
+    sh_nrank: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.hosted_nrank.size + self.sh_nrank.size)
 
     def provider_index(self, provider: str) -> int | None:
         i = int(np.searchsorted(self.providers, provider))
@@ -47,6 +53,9 @@ def get_universe(with_self_hosted: bool) -> Universe:
     code = {p: i for i, p in enumerate(providers)}
     mkey = _rank(list(hosted.model) + sh_ids)
     n = len(hosted)
+    pcode = np.array([code[p] for p in hosted_providers + sh_providers], dtype=np.int64)
+    nrank = np.empty(pcode.size, np.int64)
+    nrank[np.lexsort((mkey, pcode))] = np.arange(pcode.size)
     return Universe(
         providers=providers,
         hosted_pcode=np.array([code[p] for p in hosted_providers], dtype=np.int64),
@@ -54,4 +63,6 @@ def get_universe(with_self_hosted: bool) -> Universe:
         sh_pcode=np.array([code[p] for p in sh_providers], dtype=np.int64),
         sh_mkey=mkey[n:],
         sh_ids=tuple(sh_ids),
+        hosted_nrank=nrank[:n],
+        sh_nrank=nrank[n:],
     )

@@ -27,8 +27,10 @@ one prompt's prefill. The batch is the largest B within memory, ``max_batch`` an
     requests_per_s      = 1 / seconds_per_request
     output_tokens_per_s = requests_per_s x avg_output
 
-The efficiency factors (eff_bw, eff_flops, tp_eff) are fitted to public benchmark results
-(catalog/data/throughput_benchmarks.csv) by ``costplan.catalog.calibrate``.
+The efficiency factors (eff_bw, eff_flops) are fitted to public benchmark results
+(catalog/data/throughput_benchmarks.csv) by ``costplan.catalog.calibrate``, which also fits one
+throughput factor per calibration group (vendor, precision, dense or MoE); ``requests_per_s``
+is multiplied by it.
 """
 
 from dataclasses import dataclass
@@ -76,6 +78,7 @@ class Configs:
     calibrated: np.ndarray  # bool: efficiency factors exist for this accelerator family and precision
     supported: np.ndarray  # bool: the accelerator runs this precision
     max_context: np.ndarray
+    throughput_factor: np.ndarray | None = None  # per calibration group (vendor, precision, dense/MoE); None = 1
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,8 @@ def replica_capacity(c: Configs, shape: Shape, eff: Efficiency, fixed_batch: np.
         prefill_in = 2 * c.active_params_b * 1e9 * shape.avg_input_tokens / flops
         per_request = prefill_in + shape.avg_output_tokens * tpot / batch
         rps = np.where(batch >= 1, 1.0 / per_request, 0.0)
+        if c.throughput_factor is not None:
+            rps = rps * c.throughput_factor
 
     unknown = ~c.calibrated | np.isnan(c.bandwidth_gb_s) | np.isnan(c.tflops)
     fit = np.select(

@@ -27,6 +27,7 @@ class CandidateSet:
     sh_catalog: SelfHostedCatalog | None
     sizing: Sizing | None
     candidates: Candidates
+    name_rank: np.ndarray  # per candidate: rank of (provider id, model id) in the universe
 
     @property
     def n_hosted(self) -> int:
@@ -45,11 +46,11 @@ class CandidateSet:
             return provider, self.catalog.model[self.hosted.idx[j]]
         return provider, self.universe.sh_ids[self.sizing.rows[j - self.n_hosted]]
 
-    def name_order(self, js: np.ndarray) -> np.ndarray:
-        """``js`` sorted by (provider id, model id)."""
-        c = self.candidates
-        key = c.provider_key[js] * (int(c.model_key.max(initial=0)) + 1) + c.model_key[js]
-        return js[np.argsort(key, kind="stable")]
+    def in_name_order(self) -> np.ndarray:
+        """Every candidate index, ordered by (provider id, model id): a counting sort over the universe."""
+        pos = np.full(self.universe.size, -1, np.int64)
+        pos[self.name_rank] = np.arange(self.name_rank.size)
+        return pos[pos >= 0]
 
 
 def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: SelfHostedCatalog | None,
@@ -58,8 +59,7 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
     rows = sizing.rows if sizing is not None else np.zeros(0, np.int64)
     ns = rows.size
     zeros = np.zeros(ns)
-    sh_context = (np.array([sh.models[m].max_context for m in sh.grid.model[rows]], dtype=float)
-                  if ns else zeros)
+    sh_context = sh.grid.configs.max_context[rows] if ns else zeros
     cat = lambda a, b: np.concatenate([a, b])
     candidates = Candidates(
         input_per_1m=cat(hosted.input_per_1m, zeros), output_per_1m=cat(hosted.output_per_1m, zeros),
@@ -73,4 +73,5 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
         blocked=cat(catalog.blocked[idx], sizing.blocked if ns else np.zeros(0, np.int8)),
         fixed_monthly_usd=(cat(np.zeros(idx.size), np.nan_to_num(sizing.monthly_usd, nan=0.0)) if ns else None),
     )
-    return CandidateSet(catalog, universe, hosted, sh, sizing, candidates)
+    name_rank = np.concatenate([universe.hosted_nrank[idx], universe.sh_nrank[rows]])
+    return CandidateSet(catalog, universe, hosted, sh, sizing, candidates, name_rank)

@@ -167,19 +167,19 @@ def _io_mix(req: PlanLlmRequest) -> IoMix:
 
 def _exclusions(cs: CandidateSet, result: RankResult, step: FallbackStep | None) -> Exclusions:
     by_reason: dict[ReasonCode, ExclusionGroup] = {}
-    order = cs.name_order(np.flatnonzero(result.reason != Reason.ADMITTED))
+    counts = np.bincount(result.reason.astype(np.int64), minlength=len(Reason))
+    order = cs.in_name_order() if counts[1:].any() else np.zeros(0, np.int64)
     reasons = result.reason[order]
-    for r in sorted(set(reasons.tolist())):
-        members = order[reasons == r]
+    for r in np.flatnonzero(counts[1:]) + 1:
         examples = []
-        for j in members[:EXCLUSION_EXAMPLES]:
+        for j in order[np.flatnonzero(reasons == r)[:EXCLUSION_EXAMPLES]]:
             provider, model = cs.label(int(j))
             detail = Reason(r).name.lower().replace("_", " ")
             if r == Reason.OVER_BUDGET:
                 detail = f"costs ${money(result.cost[j]):,.2f}/month"
             examples.append(ExclusionExample(provider=provider, model=model, detail=detail))
-        by_reason[ReasonCode[Reason(r).name]] = ExclusionGroup(count=int(members.size), examples=examples)
-    return Exclusions(total=int(order.size), step=step, by_reason=by_reason)
+        by_reason[ReasonCode[Reason(r).name]] = ExclusionGroup(count=int(counts[r]), examples=examples)
+    return Exclusions(total=int(counts[1:].sum()), step=step, by_reason=by_reason)
 
 
 def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmResponse:

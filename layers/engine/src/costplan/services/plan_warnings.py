@@ -95,7 +95,7 @@ def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRo
     blocked = sz.blocked
     missing = np.flatnonzero(blocked == Reason.MISSING_THROUGHPUT)
     if missing.size:
-        names = sorted({sh.instances[sh.grid.instance[sz.rows[k]]].instance_type for k in missing})
+        names = sorted(sh.instances[i].instance_type for i in np.unique(sh.grid.instance[sz.rows[missing]]))
         warn.add(WarningCode.MISSING_THROUGHPUT, "self_hosted.measured_throughput",
                  f"{missing.size} self-hosted configurations have no calibrated throughput model "
                  f"({', '.join(names[:4])}{', ...' if len(names) > 4 else ''}); they were excluded, not guessed.",

@@ -1,0 +1,91 @@
+"""POST /api/v1/plan/scaling: how many replicas a self-hosted serving plan needs, and on what."""
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from costplan_contracts import bounds as B
+from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts.enums import Precision, PricingModel, ThroughputBasis
+from costplan_contracts.plan_llm import Exclusions, MeasuredThroughput, Slo
+
+
+class PlanScalingRequest(ContractModel):
+    model: str = Field(min_length=1, max_length=B.MODEL_ID_MAX_LENGTH, description="Canonical id or alias of an open-weight model")
+    instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
+    peak_requests_per_second: float = Field(gt=0, le=1e6)
+    avg_requests_per_second: float = Field(gt=0, le=1e6)
+    min_requests_per_second: float | None = Field(default=None, ge=0, le=1e6)
+    avg_input_tokens: float = Field(gt=0, le=B.CONTEXT_TOKENS_MAX)
+    avg_output_tokens: float = Field(gt=0, le=B.CONTEXT_TOKENS_MAX)
+    slo: Slo = Field(default_factory=Slo)
+    precision: Precision | None = Field(default=None, description="None tries bf16 and fp8")
+    pricing_model: PricingModel = PricingModel.ON_DEMAND
+    target_utilisation: float = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
+    measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
+    top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+
+    @field_validator("avg_requests_per_second")
+    @classmethod
+    def _avg_within_peak(cls, v: float, info: ValidationInfo) -> float:
+        peak = info.data.get("peak_requests_per_second")
+        if peak is not None and v > peak:
+            raise ValueError(f"is above peak_requests_per_second ({peak:g})")
+        return v
+
+    @field_validator("min_requests_per_second")
+    @classmethod
+    def _min_within_avg(cls, v: float | None, info: ValidationInfo) -> float | None:
+        avg = info.data.get("avg_requests_per_second")
+        if v is not None and avg is not None and v > avg:
+            raise ValueError(f"is above avg_requests_per_second ({avg:g})")
+        return v
+
+
+class Replicas(ContractModel):
+    min: int
+    avg: int
+    peak: int
+
+
+class ScalingCapacity(ContractModel):
+    requests_per_s: float
+    output_tokens_per_s: float
+    total_tokens_per_s: float
+    concurrent_sequences: int
+    tpot_ms: float | None
+    ttft_ms: float | None
+
+
+class Configuration(ContractModel):
+    rank: int
+    provider: str
+    instance_type: str
+    region: str
+    accelerator: str
+    gpus_per_instance: int
+    gpus_per_replica: int
+    precision: Precision
+    replicas: Replicas
+    instances_at_peak: int
+    capacity_per_replica: ScalingCapacity
+    headroom: float = Field(description="Capacity at peak replicas / peak load - 1")
+    utilisation_at_peak: float
+    monthly_cost_usd: float = Field(description="Provisioned for the peak, always on")
+    monthly_cost_autoscaled_usd: float = Field(description="If replicas track the average load; an estimate")
+    usd_per_1m_tokens: float = Field(description="monthly_cost_usd over the month's tokens at the average rate")
+    instance_usd_per_hour: float
+    pricing_model: PricingModel
+    throughput_basis: ThroughputBasis
+    weights_gb: float
+    kv_budget_gb: float
+    rationale: list[str]
+    price_provenance: Provenance
+    throughput_provenance: Provenance
+
+
+class PlanScalingResponse(ContractModel):
+    model: str
+    configurations: list[Configuration]
+    rationale: list[str] = Field(description="The steps behind the top configuration, with their numbers")
+    warnings: list[Warning]
+    exclusions: Exclusions
+    configurations_considered: int

@@ -1,0 +1,176 @@
+"""plan_scaling: replicas and configurations for serving one open-weight model at a given load."""
+
+import difflib
+
+import numpy as np
+
+from costplan.catalog.selfhosted import PRECISIONS, SelfHostedCatalog, get_selfhosted_catalog
+from costplan.catalog.universe import get_universe
+from costplan.core.ranking import Candidates, Constraints, Reason, Workload, rank_configs
+from costplan.core.throughput import Shape
+from costplan.core.units import UNIT_CODES
+from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.plan_rows import money, sig
+from costplan.services.selfhosted import Measured, Sizing, Traffic, scope_rows, size
+from costplan.services.warnings import WarningCollector
+from costplan_contracts.bounds import HOURS_PER_MONTH
+from costplan_contracts.common import Provenance
+from costplan_contracts.enums import Precision, ReasonCode, Severity, ThroughputBasis, WarningCode
+from costplan_contracts.plan_llm import ExclusionExample, ExclusionGroup, Exclusions
+from costplan_contracts.plan_scaling import (
+    Configuration, PlanScalingRequest, PlanScalingResponse, Replicas, ScalingCapacity,
+)
+
+EXCLUSION_EXAMPLES = 5
+
+
+def _resolve(cat: SelfHostedCatalog, requested: str) -> str:
+    from costplan.catalog.llm import get_llm_catalog
+    from costplan.services.hosted import resolve_model
+
+    ids = {m.model_id for m in cat.models}
+    try:
+        canonical = resolve_model(get_llm_catalog(), requested, ids)
+    except RequestRejected:
+        canonical = None
+    if canonical in ids:
+        return canonical
+    close = difflib.get_close_matches(requested.strip().lower(), sorted(ids), n=5, cutoff=0.5)
+    raise RequestRejected(f"No open-weight spec for model '{requested}'", [FieldError(
+        "model", f"'{requested}' is not in the self-hosted catalog; known open-weight models include "
+                 f"{', '.join(close or sorted(ids)[:5])}")])
+
+
+def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingRequest) -> list[str]:
+    g, eff, cap = cat.grid, cat.efficiency, sz.capacity
+    r = int(sz.rows[k])
+    m, inst = cat.models[g.model[r]], cat.instances[g.instance[r]]
+    acc = cat.accelerators[inst.accelerator_id]
+    p, gpr = PRECISIONS[g.precision[r]], int(g.gpus_per_replica[r])
+    kv_token = g.configs.kv_bytes_per_token[r]
+    ctx = req.avg_input_tokens + req.avg_output_tokens
+    fits = int(np.floor(cap.kv_budget_gb[k] / (kv_token * ctx / 1e9)))
+    per_instance = int(g.replicas_per_instance[r])
+    steps = [
+        f"weights {cap.weights_gb[k]:.1f} GB at {p} ({m.total_params_b:g}B parameters) on {gpr} x {acc.name} "
+        f"{inst.memory_per_gpu_gb:g} GB per replica",
+        f"usable memory {cap.weights_gb[k] + cap.kv_budget_gb[k]:.1f} GB ({eff.mem_util:.0%} of each GPU, less "
+        f"{eff.overhead_gb:g} GB per GPU) -> KV budget {cap.kv_budget_gb[k]:.1f} GB",
+        f"KV cache {kv_token / 1e3:.1f} KB per token x {ctx:g} tokens per sequence -> {fits} sequences fit; "
+        f"batch {int(cap.batch[k])} after the TPOT target and the {eff.max_batch}-sequence engine cap",
+    ]
+    if sz.measured[k]:
+        steps.append(f"measured by the caller: {sz.requests_per_s[k] * req.avg_output_tokens:g} output tokens/s per replica")
+    else:
+        steps.append(f"decode step {cap.tpot_s[k] * 1e3:.1f} ms at batch {int(cap.batch[k])}; prefill "
+                     f"{cap.ttft_s[k] * 1e3:.0f} ms for {req.avg_input_tokens:g} input tokens")
+    steps += [
+        f"one replica serves {sz.requests_per_s[k]:.3g} requests/s "
+        f"({sz.requests_per_s[k] * req.avg_output_tokens:.0f} output tokens/s)",
+        f"peak {req.peak_requests_per_second:g} requests/s at {req.target_utilisation:.0%} target utilisation -> "
+        f"{int(sz.replicas[k])} replicas -> {int(sz.instances[k])} x {inst.instance_type} ({per_instance} replicas each)",
+        f"{int(sz.instances[k])} x ${sz.hourly[k]:g}/h ({req.pricing_model.value}) x {HOURS_PER_MONTH:g} h = "
+        f"${money(sz.monthly_usd[k]):,.2f}/month",
+    ]
+    return steps
+
+
+def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingRequest,
+                   traffic: Traffic, provider: str) -> Configuration:
+    g, cap = cat.grid, sz.capacity
+    r = int(sz.rows[k])
+    inst = cat.instances[g.instance[r]]
+    m = cat.models[g.model[r]]
+    rps = float(sz.requests_per_s[k])
+    replicas, avg_replicas = int(sz.replicas[k]), int(sz.replicas_avg[k])
+    per_instance = int(g.replicas_per_instance[r])
+    autoscaled = np.ceil(avg_replicas / per_instance) * sz.hourly[k] * HOURS_PER_MONTH
+    tokens = traffic.avg_requests_per_s * (req.avg_input_tokens + req.avg_output_tokens) * HOURS_PER_MONTH * 3600
+    measured = bool(sz.measured[k])
+    cal = cat.calibration
+    return Configuration(
+        rank=rank, provider=provider, instance_type=inst.instance_type, region=inst.region,
+        accelerator=cat.accelerators[inst.accelerator_id].name, gpus_per_instance=inst.count,
+        gpus_per_replica=int(g.gpus_per_replica[r]), precision=Precision(PRECISIONS[g.precision[r]]),
+        replicas=Replicas(min=int(sz.replicas_min[k]), avg=avg_replicas, peak=replicas),
+        instances_at_peak=int(sz.instances[k]),
+        capacity_per_replica=ScalingCapacity(
+            requests_per_s=sig(rps), output_tokens_per_s=sig(rps * req.avg_output_tokens),
+            total_tokens_per_s=sig(rps * (req.avg_input_tokens + req.avg_output_tokens)),
+            concurrent_sequences=int(cap.batch[k]),
+            tpot_ms=None if measured else sig(cap.tpot_s[k] * 1e3), ttft_ms=None if measured else sig(cap.ttft_s[k] * 1e3)),
+        headroom=round(replicas * rps / req.peak_requests_per_second - 1, 6),
+        utilisation_at_peak=round(req.peak_requests_per_second / (replicas * rps), 6),
+        monthly_cost_usd=money(sz.monthly_usd[k]), monthly_cost_autoscaled_usd=money(autoscaled),
+        usd_per_1m_tokens=sig(sz.monthly_usd[k] / tokens * 1e6), instance_usd_per_hour=float(sz.hourly[k]),
+        pricing_model=req.pricing_model,
+        throughput_basis=ThroughputBasis.MEASURED if measured else ThroughputBasis.MODELLED,
+        weights_gb=sig(cap.weights_gb[k]), kv_budget_gb=sig(cap.kv_budget_gb[k]),
+        rationale=_rationale(cat, sz, k, req),
+        price_provenance=Provenance(source=inst.source, as_of=inst.price_as_of),
+        throughput_provenance=(Provenance(source="measured_throughput supplied in the request", as_of="request")
+                               if measured else Provenance(
+                                   source=f"roofline model calibrated on {len(cal['benchmarks'])} public benchmarks; "
+                                          f"model spec: {m.source}", as_of=m.as_of)),
+    )
+
+
+def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
+    cat = get_selfhosted_catalog()
+    universe = get_universe(True)
+    warn = WarningCollector()
+    model_id = _resolve(cat, req.model)
+    precisions = [req.precision.value] if req.precision else ["bf16", "fp8"]
+    rows = scope_rows(cat, {model_id}, precisions, req.instance_types)
+    if req.instance_types and rows.size == 0:
+        raise RequestRejected("No configuration matches instance_types", [FieldError(
+            "instance_types", f"none of {', '.join(req.instance_types)} is in the self-hosted catalog")])
+    shape = Shape(req.avg_input_tokens, req.avg_output_tokens,
+                  ttft_s=req.slo.ttft_ms / 1e3 if req.slo.ttft_ms else float("inf"),
+                  tpot_s=req.slo.tpot_ms / 1e3 if req.slo.tpot_ms else float("inf"))
+    traffic = Traffic(req.avg_requests_per_second, req.peak_requests_per_second, shape, req.min_requests_per_second)
+    measured = [Measured(m.instance_type, m.precision.value, m.gpus_per_replica, m.output_tokens_per_s)
+                for m in req.measured_throughput]
+    sz = size(cat, rows, traffic, req.pricing_model.value, req.target_utilisation, measured)
+    n = rows.size
+    zeros = np.zeros(n)
+    candidates = Candidates(
+        input_per_1m=zeros, output_per_1m=zeros, cache_read_per_1m=zeros, request_per_1k=zeros,
+        context_window=np.full(n, np.nan), provider_code=universe.sh_pcode[rows], provider_key=universe.sh_pcode[rows],
+        model_key=universe.sh_mkey[rows], unit_code=np.full(n, UNIT_CODES["per_gpu_hour"]), blocked=sz.blocked,
+        fixed_monthly_usd=np.nan_to_num(sz.monthly_usd, nan=0.0),
+    )
+    result = rank_configs(candidates, Workload(0.0, 0.0, 0.0), Constraints(), top_k=req.top_k)
+    label = lambda k: (universe.providers[universe.sh_pcode[rows[k]]], universe.sh_ids[rows[k]])
+    configs = [_configuration(rank, cat, sz, int(k), req, traffic, label(int(k))[0])
+               for rank, k in enumerate(result.order, start=1)]
+
+    by_reason = {}
+    excluded = np.flatnonzero(result.reason != 0)
+    order = excluded[np.argsort(candidates.provider_key[excluded] * (int(candidates.model_key.max(initial=0)) + 1)
+                                + candidates.model_key[excluded], kind="stable")]
+    for code in sorted(set(result.reason[order].tolist())):
+        members = order[result.reason[order] == code]
+        by_reason[ReasonCode[Reason(code).name]] = ExclusionGroup(count=int(members.size), examples=[
+            ExclusionExample(provider=label(int(k))[0], model=label(int(k))[1], detail=Reason(code).name.lower().replace("_", " "))
+            for k in members[:EXCLUSION_EXAMPLES]])
+    if (missing := int(np.count_nonzero(sz.blocked == Reason.MISSING_THROUGHPUT))):
+        warn.add(WarningCode.MISSING_THROUGHPUT, "measured_throughput",
+                 f"{missing} configurations have no calibrated throughput model; they were excluded, not guessed.",
+                 "Supply measured_throughput (output tokens/s per replica) for those instance types.")
+    if configs and any(c.throughput_basis == ThroughputBasis.MODELLED for c in configs):
+        f = cat.efficiency
+        warn.add(WarningCode.SELF_HOSTED_ASSUMPTIONS, None,
+                 f"Capacity is modelled: decode at {f.eff_bw:.0%} of peak bandwidth, prefill at {f.eff_flops:.0%} of "
+                 f"peak FLOPs (fitted on {len(cat.calibration['benchmarks'])} public benchmarks), "
+                 f"{HOURS_PER_MONTH:g} h/month.",
+                 "Load-test the top configuration and pass measured_throughput.", Severity.INFO)
+    if not configs:
+        warn.add(WarningCode.NO_CANDIDATES, None,
+                 f"None of {n} configurations can serve this load; see exclusions.by_reason.",
+                 "Relax the SLO, allow more precisions or instance types, or supply measured_throughput.", Severity.ERROR)
+    return PlanScalingResponse(
+        model=model_id, configurations=configs, rationale=configs[0].rationale if configs else [],
+        warnings=warn.result(), exclusions=Exclusions(total=int(excluded.size), step=None, by_reason=by_reason),
+        configurations_considered=n,
+    )

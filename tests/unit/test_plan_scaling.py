@@ -1,0 +1,172 @@
+"""plan/scaling and self-hosted rows in plan/llm, over the real catalogs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from costplan.catalog import calibrate
+from costplan.catalog.selfhosted import get_selfhosted_catalog
+from costplan.services.errors import RequestRejected
+from costplan.services.plan_llm import plan_llm
+from costplan.services.plan_scaling import plan_scaling
+from costplan_contracts.enums import Deployment, FallbackStep, ReasonCode, StepStatus, ThroughputBasis, WarningCode
+from costplan_contracts.plan_llm import PlanLlmRequest
+from costplan_contracts.plan_scaling import PlanScalingRequest
+
+SCALING = {"model": "llama-3.1-70b-instruct", "peak_requests_per_second": 20, "avg_requests_per_second": 8,
+           "avg_input_tokens": 2000, "avg_output_tokens": 400, "top_k": 100}
+WORKLOAD = {"input_tokens_per_month": 3e10, "output_tokens_per_month": 6e9, "requests_per_month": 1.5e7}
+
+
+def scaling(**over):
+    return plan_scaling(PlanScalingRequest.model_validate({**SCALING, **over}))
+
+
+def llm(**body):
+    body.setdefault("workload", WORKLOAD)
+    return plan_llm(PlanLlmRequest.model_validate(body))
+
+
+def test_catalogs_meet_their_coverage():
+    cat = get_selfhosted_catalog()
+    assert len(cat.instances) >= 30 and len(cat.models) >= 15
+    assert {i.provider for i in cat.instances} >= {"aws", "gcp", "azure", "lambda", "runpod"}
+    for inst in cat.instances:
+        assert inst.source and inst.price_as_of and inst.prices["on_demand"] > 0
+    for m in cat.models:
+        assert m.source and m.as_of and m.active_params_b <= m.total_params_b
+
+
+def test_calibration_reproduces_every_benchmark_of_a_calibrated_group_within_tolerance():
+    cal = get_selfhosted_catalog().calibration
+    calibrated = {k for k, g in cal["groups"].items() if g["calibrated"]}
+    assert "nvidia/fp8/dense" in calibrated
+    checked = 0
+    for b in cal["benchmarks"]:
+        if b["group"] in calibrated:
+            assert 1 / calibrate.TOLERANCE <= b["ratio"] <= calibrate.TOLERANCE, b
+            checked += 1
+    assert checked >= 20
+
+
+def test_configurations_rank_by_monthly_cost_and_replicas_cover_the_peak():
+    out = scaling()
+    costs = [c.monthly_cost_usd for c in out.configurations]
+    assert out.configurations and costs == sorted(costs)
+    for c in out.configurations:
+        assert c.replicas.peak * c.capacity_per_replica.requests_per_s * 0.7 >= 20 - 1e-9
+        assert c.replicas.min <= c.replicas.avg <= c.replicas.peak
+        assert c.utilisation_at_peak <= 0.7 + 1e-9 and c.headroom >= 0
+        assert c.rationale and c.rationale[-1].endswith("/month")
+
+
+def test_the_rationale_states_the_numbers_behind_the_top_configuration():
+    out = scaling()
+    top = out.configurations[0]
+    assert out.rationale == top.rationale
+    assert f"weights {top.weights_gb:.1f} GB at {top.precision.value}" in top.rationale[0]
+    assert f"-> {top.replicas.peak} replicas" in top.rationale[5]
+
+
+def test_a_model_that_fits_nowhere_small_is_excluded_with_model_does_not_fit():
+    out = scaling(model="llama-3.1-405b-instruct")
+    assert out.exclusions.by_reason[ReasonCode.MODEL_DOES_NOT_FIT].count > 0
+    for c in out.configurations:
+        assert c.gpus_per_replica * 80 >= 200  # 405B never runs on a single 80 GB GPU
+
+
+def test_an_unreachable_slo_is_excluded_not_costed():
+    out = scaling(slo={"tpot_ms": 1})
+    assert not out.configurations
+    assert out.exclusions.by_reason[ReasonCode.SLO_UNREACHABLE].count > 0
+    assert WarningCode.NO_CANDIDATES in {w.code for w in out.warnings}
+
+
+def test_uncalibrated_accelerators_are_missing_throughput_with_a_warning():
+    out = scaling(instance_types=["inf2.48xlarge", "p5.48xlarge"])
+    assert out.exclusions.by_reason[ReasonCode.MISSING_THROUGHPUT].count > 0
+    assert WarningCode.MISSING_THROUGHPUT in {w.code for w in out.warnings}
+    assert {c.instance_type for c in out.configurations} == {"p5.48xlarge"}
+
+
+def test_measured_throughput_overrides_the_model_and_says_so():
+    measured = {"instance_type": "inf2.48xlarge", "precision": "bf16", "output_tokens_per_s": 2000}
+    out = scaling(instance_types=["inf2.48xlarge"], measured_throughput=[measured])
+    assert out.configurations
+    assert all(c.throughput_basis == ThroughputBasis.MEASURED for c in out.configurations)
+    c = out.configurations[0]
+    assert c.capacity_per_replica.output_tokens_per_s == pytest.approx(2000)
+
+
+def test_an_unknown_model_or_instance_is_a_field_error():
+    with pytest.raises(RequestRejected) as e:
+        scaling(model="claude-sonnet-4.5")
+    assert e.value.details[0].field == "model"
+    with pytest.raises(RequestRejected) as e:
+        scaling(instance_types=["no.such"])
+    assert e.value.details[0].field == "instance_types"
+
+
+@pytest.mark.parametrize("peak", [5, 20, 80, 320])
+def test_more_traffic_never_needs_fewer_replicas_end_to_end(peak):
+    low = {(c.instance_type, c.gpus_per_replica, c.precision): c.replicas.peak
+           for c in scaling(peak_requests_per_second=peak, avg_requests_per_second=1).configurations}
+    high = {(c.instance_type, c.gpus_per_replica, c.precision): c.replicas.peak
+            for c in scaling(peak_requests_per_second=peak * 2, avg_requests_per_second=1).configurations}
+    for key in low.keys() & high.keys():
+        assert high[key] >= low[key]
+
+
+def test_cost_is_monotone_in_price():
+    cat = get_selfhosted_catalog()
+    out = scaling()
+    for c in out.configurations:
+        inst = next(i for i in cat.instances if i.instance_type == c.instance_type)
+        assert c.monthly_cost_usd == pytest.approx(c.instances_at_peak * inst.prices["on_demand"] * 730, rel=1e-9)
+
+
+def test_scaling_is_deterministic():
+    assert scaling().model_dump_json() == scaling().model_dump_json()
+
+
+def test_deployment_both_ranks_hosted_and_self_hosted_rows_side_by_side():
+    out = llm(model="llama-3.1-70b-instruct", deployment="both", top_k=100)
+    kinds = {r.deployment for r in out.rows}
+    assert kinds == {Deployment.HOSTED_API, Deployment.SELF_HOSTED}
+    costs = [r.monthly_cost_usd for r in out.rows]
+    assert costs == sorted(costs)
+    sh = next(r for r in out.rows if r.deployment == Deployment.SELF_HOSTED)
+    d = sh.self_hosted
+    assert sh.monthly_cost_usd == pytest.approx(d.instances * d.instance_usd_per_hour * 730)
+    assert sh.effective_price_per_1m == pytest.approx(sh.monthly_cost_usd / 3.6e10 * 1e6)
+    assert "730 h/month" in d.assumption and 0 < d.utilisation <= 0.7
+    assert WarningCode.SELF_HOSTED_ASSUMPTIONS in {w.code for w in out.warnings}
+
+
+def test_self_hosted_only_with_a_per_token_unit_goes_through_relax_unit():
+    out = llm(model="llama-3.1-70b-instruct", deployment="self_hosted")
+    steps = {s.step: s.status for s in out.fallback_steps}
+    assert steps[FallbackStep.STRICT] == StepStatus.NO_RESULTS
+    assert steps[FallbackStep.RELAX_UNIT] == StepStatus.PRODUCED_RESULTS
+    converted = next(w for w in out.warnings if w.code == WarningCode.UNIT_CONVERTED)
+    assert "throughput model" in converted.message
+
+
+def test_self_hosted_without_a_request_rate_is_excluded_with_a_warning():
+    out = llm(model="llama-3.1-70b-instruct", deployment="self_hosted",
+              workload={"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8})
+    assert not out.rows
+    assert out.exclusions.by_reason[ReasonCode.REQUESTS_REQUIRED].count > 0
+    assert WarningCode.SELF_HOSTED_NEEDS_SHAPE in {w.code for w in out.warnings}
+
+
+def test_hosted_only_requests_are_unchanged_by_self_hosted_options():
+    base = llm(model="llama-3.1-70b-instruct")
+    with_opts = llm(model="llama-3.1-70b-instruct", slo={"tpot_ms": 50}, self_hosted={"pricing_model": "spot"})
+    assert base.model_dump_json() == with_opts.model_dump_json()
+
+
+@pytest.mark.integration
+def test_calibration_artifact_is_reproducible():
+    assert calibrate.render(calibrate.fit()) == calibrate.OUT.read_text()
