@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from costplan.core.throughput import BYTES_PER_PARAM, KV_BYTES, Configs, Efficiency
+from costplan.core.throughput import BYTES_PER_PARAM, KV_BYTES, Configs, Efficiency, Static, static_capacity
 
 DATA = Path(__file__).parent / "data"
 PRECISIONS = tuple(BYTES_PER_PARAM)
@@ -83,10 +83,11 @@ class Grid:
     gpus_per_replica: np.ndarray
     replicas_per_instance: np.ndarray
     configs: Configs
+    static: Static | None  # the workload-independent capacity terms, once per process
     hourly: dict[str, np.ndarray]  # pricing model -> instance USD/hour
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per process
 class SelfHostedCatalog:
     accelerators: dict[str, Accelerator]
     instances: tuple[Instance, ...]
@@ -138,7 +139,7 @@ def compute_tflops(acc: Accelerator, precision: str) -> float:
     return acc.fp8_tflops if precision == "fp8" else acc.bf16_tflops
 
 
-def build_grid(accelerators, instances, models, groups: dict) -> Grid:
+def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | None = None) -> Grid:
     """Every (model, instance, GPUs per replica in powers of two, precision) configuration."""
     from costplan.catalog.calibrate import group_key
 
@@ -170,6 +171,7 @@ def build_grid(accelerators, instances, models, groups: dict) -> Grid:
         model=col(lambda r: r[0], np.int64), instance=col(lambda r: r[1], np.int64),
         precision=col(lambda r: r[2], np.int64), gpus_per_replica=col(lambda r: r[3], np.int64),
         replicas_per_instance=col(lambda r: r[4], np.int64), configs=configs,
+        static=static_capacity(configs, eff) if eff is not None else None,
         hourly={k: col(lambda r, k=k: r[6].prices[k]) for k in PRICING_COLUMNS},
     )
 
@@ -178,8 +180,9 @@ def build_grid(accelerators, instances, models, groups: dict) -> Grid:
 def get_selfhosted_catalog() -> SelfHostedCatalog:
     accelerators, instances, models = _accelerators(), _instances(), _models()
     cal = json.loads((DATA / "calibration.json").read_text(encoding="utf-8"))
-    return SelfHostedCatalog(accelerators, instances, models, _efficiency(cal), cal,
-                             build_grid(accelerators, instances, models, cal["groups"]))
+    eff = _efficiency(cal)
+    return SelfHostedCatalog(accelerators, instances, models, eff, cal,
+                             build_grid(accelerators, instances, models, cal["groups"], eff))
 
 
 def row_id(cat: SelfHostedCatalog, r: int) -> str:

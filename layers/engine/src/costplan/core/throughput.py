@@ -110,52 +110,67 @@ def tp_efficiency(gpus: np.ndarray, table: dict[int, float]) -> np.ndarray:
     return vals[pos]
 
 
-def replica_capacity(c: Configs, shape: Shape, eff: Efficiency, fixed_batch: np.ndarray | None = None) -> Capacity:
+@dataclass(frozen=True)
+class Static:
+    """The workload-independent part of ``replica_capacity``, computed once per configuration."""
+
+    weights_gb: np.ndarray
+    kv_budget_gb: np.ndarray
+    bw_eff: np.ndarray  # GB/s achieved across the replica
+    flops_eff: np.ndarray  # FLOP/s achieved across the replica
+    a_mem: np.ndarray  # s per decode step to stream the weights
+    fit: np.ndarray  # PRECISION_UNSUPPORTED, MISSING_THROUGHPUT or MODEL_DOES_NOT_FIT, else OK
+
+
+def static_capacity(c: Configs, eff: Efficiency) -> Static:
+    tpe = tp_efficiency(c.gpus, eff.tp_eff)
+    weights = c.total_params_b * c.bytes_per_param
+    kv_budget = c.gpus * (c.memory_gb * eff.mem_util - eff.overhead_gb) - weights
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bw = c.gpus * c.bandwidth_gb_s * eff.eff_bw * tpe
+        flops = c.gpus * c.tflops * 1e12 * eff.eff_flops * tpe
+        a_mem = weights / bw
+    unknown = ~c.calibrated | np.isnan(c.bandwidth_gb_s) | np.isnan(c.tflops)
+    fit = np.zeros(weights.shape, np.int8)
+    for condition, code in ((kv_budget <= 0, Fit.MODEL_DOES_NOT_FIT), (unknown, Fit.MISSING_THROUGHPUT),
+                            (~c.supported, Fit.PRECISION_UNSUPPORTED)):  # reversed: the first check wins
+        fit[condition] = int(code)
+    return Static(weights, kv_budget, bw, flops, a_mem, fit)
+
+
+def replica_capacity(c: Configs, shape: Shape, eff: Efficiency, fixed_batch: np.ndarray | None = None,
+                     static: Static | None = None) -> Capacity:
     """Capacity of one replica of every configuration for this request shape, without validation.
 
     ``fixed_batch`` pins the concurrency (as a benchmark run does) instead of maximising it.
+    ``static`` is ``static_capacity(c, eff)`` when the caller has it precomputed.
     """
-    tpe = tp_efficiency(c.gpus, eff.tp_eff)
-    usable = c.gpus * (c.memory_gb * eff.mem_util - eff.overhead_gb)
-    weights = c.total_params_b * c.bytes_per_param
-    kv_budget = usable - weights
+    s = static if static is not None else static_capacity(c, eff)
     context = shape.avg_input_tokens + shape.avg_output_tokens
-    kv_seq = c.kv_bytes_per_token * context / 1e9
+    avg_ctx = shape.avg_input_tokens + shape.avg_output_tokens / 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        mem_batch = np.floor(np.where(kv_budget > 0, kv_budget / kv_seq, 0.0))
-        bw = c.gpus * c.bandwidth_gb_s * eff.eff_bw * tpe
-        flops = c.gpus * c.tflops * 1e12 * eff.eff_flops * tpe
-        avg_ctx = shape.avg_input_tokens + shape.avg_output_tokens / 2
-        a_mem = weights / bw  # tpot = a_mem + b_mem * B, or c_cmp * B
-        b_mem = c.kv_bytes_per_token * avg_ctx / 1e9 / bw
-        c_cmp = 2 * c.active_params_b * 1e9 / flops
-        slo_batch = np.minimum(np.where(b_mem > 0, (shape.tpot_s - a_mem) / b_mem, np.inf), shape.tpot_s / c_cmp)
+        mem_batch = np.floor(np.maximum(s.kv_budget_gb, 0.0) / (c.kv_bytes_per_token * (context / 1e9)))
+        b_mem = c.kv_bytes_per_token * (avg_ctx / 1e9) / s.bw_eff  # tpot(B) = a_mem + b_mem B, or c_cmp B
+        c_cmp = (2e9 * c.active_params_b) / s.flops_eff
+        slo_batch = np.minimum((shape.tpot_s - s.a_mem) / b_mem, shape.tpot_s / c_cmp)
         limit = eff.max_batch if fixed_batch is None else fixed_batch
-        batch = np.floor(np.minimum(np.minimum(mem_batch, slo_batch), limit))
-        batch = np.maximum(batch, 0.0)
-        tpot = np.maximum(a_mem + b_mem * batch, c_cmp * batch)
-        prefill_in = 2 * c.active_params_b * 1e9 * shape.avg_input_tokens / flops
-        per_request = prefill_in + shape.avg_output_tokens * tpot / batch
-        rps = np.where(batch >= 1, 1.0 / per_request, 0.0)
+        batch = np.maximum(np.floor(np.minimum(np.minimum(mem_batch, slo_batch), limit)), 0.0)
+        tpot = np.maximum(s.a_mem + b_mem * batch, c_cmp * batch)
+        prefill_in = c_cmp * shape.avg_input_tokens
+        rps = batch / (prefill_in * batch + shape.avg_output_tokens * tpot)
         if c.throughput_factor is not None:
             rps = rps * c.throughput_factor
-
-    unknown = ~c.calibrated | np.isnan(c.bandwidth_gb_s) | np.isnan(c.tflops)
-    fit = np.select(
-        [~c.supported, unknown, kv_budget <= 0, (mem_batch < 1) | (context > c.max_context),
-         (batch < 1) | (prefill_in > shape.ttft_s)],
-        [Fit.PRECISION_UNSUPPORTED, Fit.MISSING_THROUGHPUT, Fit.MODEL_DOES_NOT_FIT, Fit.CONTEXT_DOES_NOT_FIT,
-         Fit.SLO_UNREACHABLE],
-        default=Fit.OK,
-    ).astype(np.int8)
-    ok = fit == Fit.OK
-    zero = np.zeros_like(rps)
-    rps = np.where(ok, rps, zero)
+    fit = s.fit.copy()
+    live = fit == 0
+    fit[live & ((mem_batch < 1) | (context > c.max_context))] = Fit.CONTEXT_DOES_NOT_FIT
+    fit[(fit == 0) & ((batch < 1) | (prefill_in > shape.ttft_s))] = Fit.SLO_UNREACHABLE
+    ok = fit == 0
     return Capacity(
-        fit=fit, weights_gb=weights, kv_budget_gb=kv_budget, batch=np.where(ok, batch, zero),
-        tpot_s=np.where(ok, tpot, np.nan), ttft_s=np.where(ok, prefill_in, np.nan), requests_per_s=rps,
-        output_tokens_per_s=rps * shape.avg_output_tokens,
-        total_tokens_per_s=rps * (shape.avg_input_tokens + shape.avg_output_tokens),
+        fit=fit, weights_gb=s.weights_gb, kv_budget_gb=s.kv_budget_gb, batch=np.where(ok, batch, 0.0),
+        tpot_s=np.where(ok, tpot, np.nan), ttft_s=np.where(ok, prefill_in, np.nan),
+        requests_per_s=np.where(ok, rps, 0.0),
+        output_tokens_per_s=np.where(ok, rps * shape.avg_output_tokens, 0.0),
+        total_tokens_per_s=np.where(ok, rps * context, 0.0),
     )
 
 

@@ -27,6 +27,9 @@ from costplan_contracts.plan_llm import (
 )
 
 EXCLUSION_EXAMPLES = 5
+_REASON_CODE = {int(r): ReasonCode[r.name] for r in Reason if r != Reason.ADMITTED}
+_REASON_DETAIL = {int(r): r.name.lower().replace("_", " ") for r in Reason}
+_OVER_BUDGET = int(Reason.OVER_BUDGET)
 
 
 def _traffic(req: PlanLlmRequest) -> Traffic | None:
@@ -59,20 +62,20 @@ def _self_hosted(req: PlanLlmRequest, canonical: str | None, warn: WarningCollec
         warn.add(WarningCode.SELF_HOSTED_MODEL_UNKNOWN, "model",
                  f"No open-weight spec for '{canonical}' in the self-hosted catalog; only hosted APIs can serve it.",
                  "Pick an open-weight model, or set deployment to hosted_api.", Severity.INFO)
-    rows = scope_rows(sh, None if canonical is None else {canonical}, [p.value for p in opts.precisions],
-                      opts.instance_types)
+    scope = scope_rows(sh, None if canonical is None else {canonical}, [p.value for p in opts.precisions],
+                       opts.instance_types)
     traffic = _traffic(req)
     if traffic is None:
         warn.add(WarningCode.SELF_HOSTED_NEEDS_SHAPE, "workload.requests_per_month",
                  "Self-hosted sizing needs the request rate and shape; every self-hosted configuration was excluded.",
                  "Set workload.requests_per_month, or avg_input_tokens_per_request / avg_output_tokens_per_request.")
         traffic = Traffic(0.0, 0.0, Shape(1.0, 1.0))
-        sizing = size(sh, rows, traffic, opts.pricing_model.value, opts.target_utilisation)
-        sizing = replace(sizing, blocked=np.full(rows.size, Reason.REQUESTS_REQUIRED, np.int8))
+        sizing = size(sh, scope, traffic, opts.pricing_model.value, opts.target_utilisation)
+        sizing = replace(sizing, blocked=np.full(scope.rows.size, Reason.REQUESTS_REQUIRED, np.int8))
         return sh, sizing
     measured = [Measured(m.instance_type, m.precision.value, m.gpus_per_replica, m.output_tokens_per_s)
                 for m in opts.measured_throughput]
-    return sh, size(sh, rows, traffic, opts.pricing_model.value, opts.target_utilisation, measured)
+    return sh, size(sh, scope, traffic, opts.pricing_model.value, opts.target_utilisation, measured)
 
 
 def _provider_masks(providers: tuple[str, ...], req: PlanLlmRequest, warn: WarningCollector):
@@ -168,17 +171,16 @@ def _io_mix(req: PlanLlmRequest) -> IoMix:
 def _exclusions(cs: CandidateSet, result: RankResult, step: FallbackStep | None) -> Exclusions:
     by_reason: dict[ReasonCode, ExclusionGroup] = {}
     counts = np.bincount(result.reason.astype(np.int64), minlength=len(Reason))
-    order = cs.in_name_order() if counts[1:].any() else np.zeros(0, np.int64)
+    present = [int(r) for r in np.flatnonzero(counts[1:]) + 1]
+    order = cs.in_name_order() if present else np.zeros(0, np.int64)
     reasons = result.reason[order]
-    for r in np.flatnonzero(counts[1:]) + 1:
+    for r in present:
         examples = []
         for j in order[np.flatnonzero(reasons == r)[:EXCLUSION_EXAMPLES]]:
             provider, model = cs.label(int(j))
-            detail = Reason(r).name.lower().replace("_", " ")
-            if r == Reason.OVER_BUDGET:
-                detail = f"costs ${money(result.cost[j]):,.2f}/month"
+            detail = f"costs ${money(result.cost[j]):,.2f}/month" if r == _OVER_BUDGET else _REASON_DETAIL[r]
             examples.append(ExclusionExample(provider=provider, model=model, detail=detail))
-        by_reason[ReasonCode[Reason(r).name]] = ExclusionGroup(count=int(counts[r]), examples=examples)
+        by_reason[_REASON_CODE[r]] = ExclusionGroup(count=int(counts[r]), examples=examples)
     return Exclusions(total=int(counts[1:].sum()), step=step, by_reason=by_reason)
 
 

@@ -121,7 +121,8 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
     warn = WarningCollector()
     model_id = _resolve(cat, req.model)
     precisions = [req.precision.value] if req.precision else ["bf16", "fp8"]
-    rows = scope_rows(cat, {model_id}, precisions, req.instance_types)
+    scope = scope_rows(cat, {model_id}, precisions, req.instance_types)
+    rows = scope.rows
     if req.instance_types and rows.size == 0:
         raise RequestRejected("No configuration matches instance_types", [FieldError(
             "instance_types", f"none of {', '.join(req.instance_types)} is in the self-hosted catalog")])
@@ -131,7 +132,7 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
     traffic = Traffic(req.avg_requests_per_second, req.peak_requests_per_second, shape, req.min_requests_per_second)
     measured = [Measured(m.instance_type, m.precision.value, m.gpus_per_replica, m.output_tokens_per_s)
                 for m in req.measured_throughput]
-    sz = size(cat, rows, traffic, req.pricing_model.value, req.target_utilisation, measured)
+    sz = size(cat, scope, traffic, req.pricing_model.value, req.target_utilisation, measured)
     n = rows.size
     zeros = np.zeros(n)
     candidates = Candidates(
