@@ -26,6 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 WORKLOAD = {"input_tokens_per_month": 2_000_000_000, "output_tokens_per_month": 500_000_000, "cached_input_share": 0.25}
 BODY = {"workload": WORKLOAD, "top_k": 10}
+# Hosted APIs and every self-hosted configuration (all open-weight models x instances x GPUs per replica x precision).
+BOTH_BODY = {"workload": {**WORKLOAD, "requests_per_month": 1_000_000}, "deployment": "both", "top_k": 10}
 CTX = SimpleNamespace(function_name="bench", memory_limit_in_mb=1024, aws_request_id="bench",
                       invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:bench")
 
@@ -46,9 +48,9 @@ print(json.dumps({{"import_ms": (t1 - t0) * 1e3, "first_ms": (t2 - t1) * 1e3}}))
 """
 
 
-def event() -> dict:
+def event(body: dict = BODY) -> dict:
     e = json.loads((ROOT / "events" / "plan_llm.json").read_text())
-    e["body"] = json.dumps(BODY)
+    e["body"] = json.dumps(body)
     return e
 
 
@@ -68,11 +70,11 @@ class _StdoutToDevnull:
         os.close(self.saved)
 
 
-def warm(n: int = 2000) -> list[float]:
+def warm(n: int = 2000, body: dict = BODY) -> list[float]:
     from tools.template import load_function_module
 
     handler = load_function_module("functions/plan_llm").handler
-    ev = event()
+    ev = event(body)
     out = []
     with _StdoutToDevnull():
         for _ in range(50):
@@ -158,6 +160,12 @@ def main() -> None:
     w = warm()
     p50, p99 = statistics.median(w), pct(w, 99)
     print(f"plan/llm warm via Lambda handler, full catalog: p50 {p50:.3f} ms  p99 {p99:.3f} ms  (n={len(w)})")
+    both = warm(1000, BOTH_BODY)
+    from costplan.catalog.selfhosted import get_selfhosted_catalog
+
+    configs = int(get_selfhosted_catalog().grid.model.size)
+    print(f"plan/llm warm, hosted + self-hosted (deployment=both, all models, {configs} self-hosted configurations "
+          f"before precision filters): p50 {statistics.median(both):.3f} ms  p99 {pct(both, 99):.3f} ms  (n={len(both)})")
     loop_ms, priced = calc_price_loop()
     print(f"genai_prices.calc_price loop over the same offerings: {loop_ms:.1f} ms ({priced} priced)")
     print(f"ratio: plan/llm is {loop_ms / p50:.0f}x faster than the calc_price loop (p50)")

@@ -1,6 +1,7 @@
 """Shape ranked candidates into the plan/llm contract rows."""
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from costplan.catalog.llm import NATIVE_UNIT
 from costplan.catalog.selfhosted import PRECISIONS
@@ -11,7 +12,7 @@ from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Deployment, PriceBasis, Precision, PricingModel, ThroughputBasis
 from costplan_contracts.plan_llm import (
-    CostBreakdown, IoMix, PlanLlmRequest, PlanRow, ReplicaCapacity, RequestedUnitPrices, SelfHostedDetail, UnitPrices,
+    CostBreakdown, IoMix, PlanLlmRequest, PlanRow, ReplicaCapacity, SelfHostedDetail, UnitPrices,
 )
 
 MONEY_DECIMALS = 6
@@ -25,10 +26,6 @@ def money(x: float) -> float:
     return round(float(x), MONEY_DECIMALS) + 0.0
 
 
-def _price(a: np.ndarray, j: int) -> float | None:
-    return None if np.isnan(a[j]) else float(a[j])
-
-
 def _effective(total: float, req: PlanLlmRequest) -> float:
     w = req.workload
     return sig(total / (w.input_tokens_per_month + w.output_tokens_per_month) * 1e6)
@@ -39,34 +36,54 @@ def _over_budget(total: float, req: PlanLlmRequest) -> float | None:
     return None if budget is None else money(max(0.0, total - budget))
 
 
-def hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req: PlanLlmRequest, io_mix: IoMix) -> PlanRow:
+def _floats(a: np.ndarray, js: list[int]) -> list[float | None]:
+    """Plain Python floats for the ranked rows (NaN -> None): cheaper than per-scalar numpy calls."""
+    return [None if x != x else x for x in a[js].tolist()]
+
+
+_ROW = TypeAdapter(PlanRow)
+
+
+def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankResult, req: PlanLlmRequest,
+                io_mix: IoMix) -> dict[int, PlanRow]:
+    """Rows for the ranked hosted candidates ``[(rank, j)]``, built as plain data and validated in one call each."""
+    if not ranked:
+        return {}
     catalog, hb = cs.catalog, cs.hosted
-    i = int(hb.idx[j])
-    total = float(result.cost[j])
+    js = [j for _, j in ranked]
+    idx = hb.idx[js].tolist()
+    prices = [_floats(hb.input_per_1m, js), _floats(hb.output_per_1m, js), _floats(hb.cache_read_per_1m, js)]
+    parts = {k: _floats(getattr(result, k), js) for k in ("cost", "input_usd", "output_usd", "cached_usd", "request_usd")}
+    cw = _floats(catalog.context_window, idx)
+    fee = catalog.request_per_1k[idx].tolist()
     unit = req.constraints.pricing_unit
-    prices = (_price(hb.input_per_1m, j), _price(hb.output_per_1m, j), _price(hb.cache_read_per_1m, j))
-    requested = None
-    if unit.value != NATIVE_UNIT and convertible(NATIVE_UNIT, unit.value):
-        f = conversion_factor(NATIVE_UNIT, unit.value)
-        converted = [None if v is None else sig(v * f) for v in prices]
-        requested = RequestedUnitPrices(unit=unit, input=converted[0], output=converted[1], cache_read=converted[2])
-    basis = hb.basis(j)
-    cw = catalog.context_window[i]
-    fee = float(catalog.request_per_1k[i])
-    return PlanRow(
-        rank=rank, provider=catalog.providers[catalog.provider_code[i]], model=catalog.model[i],
-        canonical_model=catalog.canonical[i], model_name=catalog.name[i], monthly_cost_usd=money(total),
-        cost_breakdown=CostBreakdown(input_usd=money(result.input_usd[j]), output_usd=money(result.output_usd[j]),
-                                     cached_input_usd=money(result.cached_usd[j]),
-                                     request_usd=money(result.request_usd[j])),
-        unit_prices=UnitPrices(input_per_1m=prices[0], output_per_1m=prices[1], cache_read_per_1m=prices[2],
-                               request_per_1k=fee or None),
-        requested_unit_prices=requested, effective_price_per_1m=_effective(total, req), effective_price_io_mix=io_mix,
-        over_budget_usd=_over_budget(total, req), context_window=None if np.isnan(cw) else int(cw),
-        deprecated=bool(catalog.deprecated[i]),
-        estimated=basis != [PriceBasis.LIST_PRICE] and basis != [PriceBasis.TIER_SELECTED],
-        price_basis=basis, provenance=Provenance(source=catalog.source, as_of=catalog.as_of, url=catalog.url_of[i]),
-    )
+    factor = (conversion_factor(NATIVE_UNIT, unit.value)
+              if unit.value != NATIVE_UNIT and convertible(NATIVE_UNIT, unit.value) else None)
+    out = {}
+    for n, ((rank, j), i) in enumerate(zip(ranked, idx)):
+        p = [prices[0][n], prices[1][n], prices[2][n]]
+        total = parts["cost"][n]
+        basis = hb.basis(j)
+        out[j] = _ROW.validate_python({
+            "rank": rank, "provider": catalog.providers[catalog.provider_code[i]], "model": catalog.model[i],
+            "canonical_model": catalog.canonical[i], "model_name": catalog.name[i], "monthly_cost_usd": money(total),
+            "cost_breakdown": {"input_usd": money(parts["input_usd"][n]), "output_usd": money(parts["output_usd"][n]),
+                               "cached_input_usd": money(parts["cached_usd"][n]),
+                               "request_usd": money(parts["request_usd"][n])},
+            "unit_prices": {"input_per_1m": p[0], "output_per_1m": p[1], "cache_read_per_1m": p[2],
+                            "request_per_1k": fee[n] or None},
+            "requested_unit_prices": None if factor is None else {
+                "unit": unit, "input": None if p[0] is None else sig(p[0] * factor),
+                "output": None if p[1] is None else sig(p[1] * factor),
+                "cache_read": None if p[2] is None else sig(p[2] * factor)},
+            "effective_price_per_1m": _effective(total, req), "effective_price_io_mix": io_mix,
+            "over_budget_usd": _over_budget(total, req), "context_window": None if cw[n] is None else int(cw[n]),
+            "deprecated": bool(catalog.deprecated[i]),
+            "estimated": basis != [PriceBasis.LIST_PRICE] and basis != [PriceBasis.TIER_SELECTED],
+            "price_basis": basis,
+            "provenance": {"source": catalog.source, "as_of": catalog.as_of, "url": catalog.url_of[i]},
+        })
+    return out
 
 
 def self_hosted_detail(cs: CandidateSet, k: int, pricing_model: PricingModel) -> SelfHostedDetail:
@@ -132,5 +149,6 @@ def self_hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req
 
 
 def build_rows(cs: CandidateSet, result: RankResult, req: PlanLlmRequest, io_mix: IoMix) -> list[PlanRow]:
-    return [(hosted_row if cs.is_hosted(int(j)) else self_hosted_row)(rank, int(j), cs, result, req, io_mix)
-            for rank, j in enumerate(result.order, start=1)]
+    ranked = [(rank, int(j)) for rank, j in enumerate(result.order.tolist(), start=1)]
+    hosted = hosted_rows([(r, j) for r, j in ranked if cs.is_hosted(j)], cs, result, req, io_mix)
+    return [hosted[j] if j in hosted else self_hosted_row(rank, j, cs, result, req, io_mix) for rank, j in ranked]
