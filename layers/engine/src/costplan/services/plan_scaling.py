@@ -53,7 +53,7 @@ def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingReque
     per_instance = int(g.replicas_per_instance[r])
     steps = [
         f"weights {cap.weights_gb[k]:.1f} GB at {p} ({m.total_params_b:g}B parameters) on {gpr} x {acc.name} "
-        f"{inst.memory_per_gpu_gb:g} GB per replica",
+        f"({inst.memory_per_gpu_gb:g} GB each) per replica",
         f"usable memory {cap.weights_gb[k] + cap.kv_budget_gb[k]:.1f} GB ({eff.mem_util:.0%} of each GPU, less "
         f"{eff.overhead_gb:g} GB per GPU) -> KV budget {cap.kv_budget_gb[k]:.1f} GB",
         f"KV cache {kv_token / 1e3:.1f} KB per token x {ctx:g} tokens per sequence -> {fits} sequences fit; "

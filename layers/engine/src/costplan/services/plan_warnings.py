@@ -4,6 +4,7 @@ import numpy as np
 
 from costplan.catalog.llm import NATIVE_UNIT
 from costplan.core.ranking import RankResult, Reason
+from costplan.core.units import convertible
 from costplan.services.candidates import CandidateSet
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
@@ -85,6 +86,12 @@ def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRo
     sh, sz = cs.sh_catalog, cs.sizing
     opts, w = req.self_hosted, req.workload
     f = sh.efficiency
+    if any(r.deployment == Deployment.SELF_HOSTED for r in rows) and convertible(req.constraints.pricing_unit.value,
+                                                                                 NATIVE_UNIT):
+        warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
+                 f"Self-hosted rows are priced per GPU-hour; their cost per token comes from the throughput model "
+                 f"(instances x $/hour x {HOURS_PER_MONTH:g} h, over this workload's tokens).",
+                 "See effective_price_per_1m and self_hosted.capacity_per_replica on each row.", Severity.INFO)
     if any(r.deployment == Deployment.SELF_HOSTED for r in rows):
         warn.add(WarningCode.SELF_HOSTED_ASSUMPTIONS, None,
                  f"Self-hosted rows assume {HOURS_PER_MONTH:g} h/month always on, replicas sized for the peak "
