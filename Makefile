@@ -23,7 +23,8 @@ test: $(STAMP)  ## the whole suite (unit + integration), with core coverage
 unit: $(STAMP)  ## fast unit tests only
 	$(BIN)/python -m pytest -q tests
 
-lint: $(STAMP)  ## cfn-lint, then sam validate --lint (aws-sam-cli in its own venv)
+lint: $(STAMP)  ## ruff, cfn-lint, then sam validate --lint (aws-sam-cli in its own venv)
+	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	bash tools/sam_check.sh
 

@@ -1,10 +1,11 @@
 """POST /api/v1/plan/llm: where is this LLM workload cheapest, and why."""
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
 from costplan.services.plan_llm import plan_llm
 from costplan_contracts.plan_llm import PlanLlmRequest, PlanLlmResponse
-from aws_lambda_powertools.metrics import MetricUnit
 
 ROUTE = "/api/v1/plan/llm"
 app = create_app("plan/llm")

@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from conftest import load_event
+
 from tools.template import load_function_module
 
 plan_llm = load_function_module("functions/plan_llm")

@@ -1,8 +1,6 @@
 """plan/scaling and self-hosted rows in plan/llm, over the real catalogs."""
 
-import json
 
-import numpy as np
 import pytest
 
 from costplan.catalog import calibrate

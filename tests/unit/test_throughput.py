@@ -6,7 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costplan.core.throughput import (
-    BYTES_PER_PARAM, Configs, Efficiency, Fit, Shape, replica_capacity, replicas_needed, tp_efficiency,
+    BYTES_PER_PARAM,
+    Configs,
+    Efficiency,
+    Fit,
+    Shape,
+    replica_capacity,
+    replicas_needed,
+    tp_efficiency,
 )
 
 EFF = Efficiency(mem_util=0.9, overhead_gb=2.0, eff_bw=0.7, eff_flops=0.5, tp_eff={1: 1.0, 2: 0.9, 4: 0.85, 8: 0.8},

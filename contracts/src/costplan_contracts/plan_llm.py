@@ -7,8 +7,14 @@ from pydantic import Field, StringConstraints, model_validator
 from costplan_contracts import bounds as B
 from costplan_contracts.common import ContractModel, Provenance, Warning
 from costplan_contracts.enums import (
-    Deployment, FallbackStep, Precision, PriceBasis, PricingModel, PricingUnit, ReasonCode, StepStatus, ThroughputBasis,
+    Deployment,
+    Precision,
+    PriceBasis,
+    PricingModel,
+    PricingUnit,
+    ThroughputBasis,
 )
+from costplan_contracts.ranking import ExclusionExample, ExclusionGroup, Exclusions, StepResult  # noqa: F401 (re-export)
 
 ProviderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
@@ -169,31 +175,6 @@ class PlanRow(ContractModel):
     provenance: Provenance
     deployment: Deployment = Deployment.HOSTED_API
     self_hosted: SelfHostedDetail | None = None
-
-
-class StepResult(ContractModel):
-    step: FallbackStep
-    status: StepStatus
-    admitted: int
-    excluded: int
-    note: str
-
-
-class ExclusionExample(ContractModel):
-    provider: str
-    model: str
-    detail: str
-
-
-class ExclusionGroup(ContractModel):
-    count: int
-    examples: list[ExclusionExample]
-
-
-class Exclusions(ContractModel):
-    total: int
-    step: FallbackStep | None = Field(description="The fallback step these exclusions come from")
-    by_reason: dict[ReasonCode, ExclusionGroup]
 
 
 class CatalogInfo(ContractModel):

@@ -10,14 +10,14 @@ import json
 import uuid
 from collections.abc import Callable
 
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from costplan.adapters.observability import logger, metrics
 from costplan.services.errors import RequestRejected
 from costplan_contracts.bounds import REQUEST_BODY_MAX_BYTES

@@ -10,9 +10,15 @@ from costplan.core.units import conversion_factor, convertible
 from costplan.services.candidates import CandidateSet
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
-from costplan_contracts.enums import Deployment, PriceBasis, Precision, PricingModel, ThroughputBasis
+from costplan_contracts.enums import Deployment, Precision, PriceBasis, PricingModel, ThroughputBasis
 from costplan_contracts.plan_llm import (
-    CostBreakdown, IoMix, PlanLlmRequest, PlanRow, ReplicaCapacity, SelfHostedDetail, UnitPrices,
+    CostBreakdown,
+    IoMix,
+    PlanLlmRequest,
+    PlanRow,
+    ReplicaCapacity,
+    SelfHostedDetail,
+    UnitPrices,
 )
 
 MONEY_DECIMALS = 6

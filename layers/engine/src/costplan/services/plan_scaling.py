@@ -18,7 +18,11 @@ from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Precision, ReasonCode, Severity, ThroughputBasis, WarningCode
 from costplan_contracts.plan_llm import ExclusionExample, ExclusionGroup, Exclusions
 from costplan_contracts.plan_scaling import (
-    Configuration, PlanScalingRequest, PlanScalingResponse, Replicas, ScalingCapacity,
+    Configuration,
+    PlanScalingRequest,
+    PlanScalingResponse,
+    Replicas,
+    ScalingCapacity,
 )
 
 EXCLUSION_EXAMPLES = 5

@@ -8,7 +8,7 @@ from costplan.core.units import convertible
 from costplan.services.candidates import CandidateSet
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
-from costplan_contracts.enums import Deployment, FallbackStep, PriceBasis, Severity, ThroughputBasis, WarningCode
+from costplan_contracts.enums import Deployment, PriceBasis, Severity, ThroughputBasis, WarningCode
 from costplan_contracts.plan_llm import PlanLlmRequest, PlanRow
 
 _BASIS_NOTES = {
@@ -55,30 +55,19 @@ def row_warnings(rows: list[PlanRow], req: PlanLlmRequest, warn: WarningCollecto
                  "Some ranked offerings are deprecated by their provider.", "Plan a migration before relying on them.")
 
 
-def step_warnings(step: FallbackStep, req: PlanLlmRequest, rows: list[PlanRow], strict_providers: set[str],
-                  warn: WarningCollector) -> None:
+def unit_warning(req: PlanLlmRequest, rows: list[PlanRow], warn: WarningCollector) -> None:
+    """The warning for a relax_unit result: which conversion made the rows comparable."""
     c = req.constraints
-    if step == FallbackStep.RELAX_UNIT:
-        if any(r.deployment == Deployment.SELF_HOSTED for r in rows):
-            warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
-                     f"Nothing is priced natively in {c.pricing_unit.value}; self-hosted hourly prices were converted "
-                     f"to cost per token through the throughput model (instances x $/hour x {HOURS_PER_MONTH:g} h, "
-                     "over this workload's tokens).",
-                     "See effective_price_per_1m and self_hosted.capacity_per_replica on each row.", Severity.INFO)
-        else:
-            warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
-                     f"No offering is priced natively in {c.pricing_unit.value}; prices were converted exactly "
-                     f"from {NATIVE_UNIT}.", "See requested_unit_prices on each row.", Severity.INFO)
-    elif step == FallbackStep.RELAX_BUDGET:
-        warn.add(WarningCode.BUDGET_RELAXED, "constraints.monthly_budget_usd",
-                 f"No offering fits ${c.monthly_budget_usd:,.2f}/month; showing the cheapest regardless. "
-                 f"The cheapest is ${rows[0].over_budget_usd:,.2f} over.",
-                 f"Raise the budget to at least ${rows[0].monthly_cost_usd:,.2f}/month, or reduce the workload.")
-    elif step == FallbackStep.RELAX_PROVIDER:
-        added = sorted({r.provider for r in rows} - strict_providers)
-        warn.add(WarningCode.PROVIDERS_ADDED, "constraints.providers",
-                 f"No allowed provider can serve this; added providers outside the allow-list: {', '.join(added)}.",
-                 "Add one of them to constraints.providers, or change the model.")
+    if any(r.deployment == Deployment.SELF_HOSTED for r in rows):
+        warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
+                 f"Nothing is priced natively in {c.pricing_unit.value}; self-hosted hourly prices were converted "
+                 f"to cost per token through the throughput model (instances x $/hour x {HOURS_PER_MONTH:g} h, "
+                 "over this workload's tokens).",
+                 "See effective_price_per_1m and self_hosted.capacity_per_replica on each row.", Severity.INFO)
+    else:
+        warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
+                 f"No offering is priced natively in {c.pricing_unit.value}; prices were converted exactly "
+                 f"from {NATIVE_UNIT}.", "See requested_unit_prices on each row.", Severity.INFO)
 
 
 def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRow], req: PlanLlmRequest,
