@@ -10,6 +10,19 @@ class PricingUnit(StrEnum):
     PER_1K_TOKENS = "per_1k_tokens"
     PER_TOKEN = "per_token"
     PER_GPU_HOUR = "per_gpu_hour"
+    PER_GPU_SECOND = "per_gpu_second"
+    PER_CHARACTER = "per_character"
+    PER_1K_CHARACTERS = "per_1k_characters"
+    PER_1M_CHARACTERS = "per_1m_characters"
+    PER_AUDIO_SECOND = "per_audio_second"
+    PER_AUDIO_MINUTE = "per_audio_minute"
+    PER_AUDIO_HOUR = "per_audio_hour"
+    PER_IMAGE = "per_image"
+    PER_1K_IMAGES = "per_1k_images"
+    PER_REQUEST = "per_request"
+    PER_1K_REQUESTS = "per_1k_requests"
+    PER_SEARCH = "per_search"
+    PER_1K_SEARCHES = "per_1k_searches"
 
 
 class FallbackStep(StrEnum):
@@ -43,6 +56,9 @@ class ReasonCode(StrEnum):
     PRICE_MISSING_CACHE_READ = "PRICE_MISSING_CACHE_READ"
     REQUESTS_REQUIRED = "REQUESTS_REQUIRED"
     OVER_BUDGET = "OVER_BUDGET"
+    UNIT_INCOMPATIBLE = "UNIT_INCOMPATIBLE"
+    ATTRIBUTE_MISMATCH = "ATTRIBUTE_MISMATCH"
+    PROVIDER_WORKLOAD_UNSUPPORTED = "PROVIDER_WORKLOAD_UNSUPPORTED"
     MISSING_THROUGHPUT = "MISSING_THROUGHPUT"
     PRECISION_UNSUPPORTED = "PRECISION_UNSUPPORTED"
     MODEL_DOES_NOT_FIT = "MODEL_DOES_NOT_FIT"
@@ -77,6 +93,35 @@ class WarningCode(StrEnum):
     MEASURED_THROUGHPUT_UNMATCHED = "MEASURED_THROUGHPUT_UNMATCHED"
     MISSING_THROUGHPUT = "MISSING_THROUGHPUT"
     SELF_HOSTED_MODEL_UNKNOWN = "SELF_HOSTED_MODEL_UNKNOWN"
+    CROSS_DIMENSION_FACTOR_USED = "CROSS_DIMENSION_FACTOR_USED"
+    CONVERSION_FACTOR_MISSING = "CONVERSION_FACTOR_MISSING"
+    TIERED_PRICE = "TIERED_PRICE"
+    WORKLOAD_UNOFFERED = "WORKLOAD_UNOFFERED"
+    ATTRIBUTE_UNSTATED = "ATTRIBUTE_UNSTATED"
+    BLENDED_AT_STATED_SHARE = "BLENDED_AT_STATED_SHARE"
+
+
+class ConversionFactor(StrEnum):
+    """Cross-dimension factors a workload may supply (numerator per denominator)."""
+
+    CHARACTERS_PER_TOKEN = "characters_per_token"
+    TOKENS_PER_REQUEST = "tokens_per_request"
+    TOKENS_PER_SEARCH = "tokens_per_search"
+    CHARACTERS_PER_REQUEST = "characters_per_request"
+    AUDIO_SECONDS_PER_REQUEST = "audio_seconds_per_request"
+    IMAGES_PER_REQUEST = "images_per_request"
+    SEARCHES_PER_REQUEST = "searches_per_request"
+    GPU_SECONDS_PER_REQUEST = "gpu_seconds_per_request"
+
+
+class WorkloadType(StrEnum):
+    EMBEDDINGS = "embeddings"
+    SPEECH_TO_TEXT = "speech_to_text"
+    TEXT_TO_SPEECH = "text_to_speech"
+    IMAGE_GENERATION = "image_generation"
+    RERANK = "rerank"
+    GPU_COMPUTE = "gpu_compute"
+    LLM_TOKENS = "llm_tokens"
 
 
 class Deployment(StrEnum):

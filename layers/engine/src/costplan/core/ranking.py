@@ -59,6 +59,10 @@ class Reason(IntEnum):
     CONTEXT_DOES_NOT_FIT = 16
     SLO_UNREACHABLE = 17
     PRICE_MISSING_HOURLY = 18
+    # Catalog ranking across units and services
+    UNIT_INCOMPATIBLE = 19
+    ATTRIBUTE_MISMATCH = 20
+    PROVIDER_WORKLOAD_UNSUPPORTED = 21
 
 
 # Plain ints, in precedence order after the catalog's own blocks (IntEnum members are slow in numpy calls).
