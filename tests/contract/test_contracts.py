@@ -54,13 +54,31 @@ def test_plan_scaling_response_matches_its_snapshot():
     assert got == snap["response"]
 
 
+CATALOG_REQUEST = {"workload_type": "speech_to_text", "quantity": {"value": 100000, "unit": "per_audio_minute"},
+                   "constraints": {"monthly_budget_usd": 1000, "pricing_unit": "per_audio_hour"}, "top_k": 5}
+
+
+def test_rank_catalog_response_matches_its_snapshot():
+    from costplan.services.rank_catalog import rank_catalog
+    from costplan_contracts.rank_catalog import RankCatalogRequest
+
+    got = rank_catalog(RankCatalogRequest.model_validate(CATALOG_REQUEST)).model_dump(mode="json")
+    path = SNAPSHOTS / "rank_catalog.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps({"request": CATALOG_REQUEST, "response": got}, indent=2, sort_keys=True) + "\n")
+    snap = json.loads(path.read_text())
+    assert snap["request"] == CATALOG_REQUEST
+    assert got == snap["response"]
+
+
 def test_openapi_document_is_current():
     assert render(merged_openapi()) == OPENAPI.read_text(), "run `make openapi` and commit contracts/openapi.json"
 
 
 def test_committed_openapi_lists_every_route():
     doc = json.loads(OPENAPI.read_text())
-    assert {"/api/v1/plan/llm", "/api/v1/meta/bounds", "/api/v1/plan/scaling"} <= set(doc["paths"])
+    assert {"/api/v1/plan/llm", "/api/v1/meta/bounds", "/api/v1/plan/scaling",
+            "/api/v1/rank/catalog"} <= set(doc["paths"])
 
 
 def test_removing_or_renaming_a_field_is_a_breaking_change():

@@ -133,3 +133,31 @@ def test_plan_llm_self_hosted_event_ranks_both_kinds(lambda_context):
     status, body, _ = invoke(plan_llm, load_event("plan_llm_self_hosted"), lambda_context)
     assert status == 200
     assert {r["deployment"] for r in body["rows"]} == {"hosted_api", "self_hosted"}
+
+
+rank_catalog = load_function_module("functions/rank_catalog")
+
+
+def test_rank_catalog_event_ranks_speech_to_text_per_audio_minute(lambda_context):
+    status, body, _ = invoke(rank_catalog, load_event("rank_catalog"), lambda_context)
+    assert status == 200 and body["rows"]
+    assert {r["native_unit"] for r in body["rows"]} == {"per_audio_minute"}
+    assert all(r["monthly_cost_usd"] <= 1000 for r in body["rows"])
+
+
+def test_rank_catalog_cross_dimension_event_names_the_factor(lambda_context):
+    status, body, _ = invoke(rank_catalog, load_event("rank_catalog_cross_dimension"), lambda_context)
+    assert status == 200
+    assert body["rows"][0]["conversion"] == {"factor": "characters_per_request", "value": 400.0}
+    assert "CROSS_DIMENSION_FACTOR_USED" in {w["code"] for w in body["warnings"]}
+
+
+def test_rank_catalog_unknown_unit_lists_the_known_units(lambda_context):
+    status, body, _ = invoke(rank_catalog, load_event("rank_catalog_unknown_unit"), lambda_context)
+    detail = body["error"]["details"][0]
+    assert status == 422 and detail["field"] == "quantity.unit" and "per_audio_minute" in detail["reason"]
+
+
+def test_rank_catalog_llm_tokens_without_a_mix_names_the_field(lambda_context):
+    status, body, _ = invoke(rank_catalog, load_event("rank_catalog_llm_without_mix"), lambda_context)
+    assert status == 422 and body["error"]["details"][0]["field"] == "output_token_share"

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
 from costplan_contracts import bounds as B
 from costplan_contracts.common import ContractModel, Provenance, Warning
@@ -35,16 +35,9 @@ class RankCatalogRequest(ContractModel):
     quantity: Quantity
     conversion_factors: dict[ConversionFactor, Annotated[float, Field(gt=0, le=1e9)]] = Field(default_factory=dict)
     output_token_share: float | None = Field(
-        default=None, ge=0, le=1, description="llm_tokens only: the share of tokens that are output (no default mix)")
+        default=None, ge=0, le=1, description="Required for llm_tokens: the share of tokens that are output (no default mix)")
     constraints: CatalogConstraints = Field(default_factory=CatalogConstraints)
     top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
-
-    @model_validator(mode="after")
-    def _llm_needs_a_mix(self) -> "RankCatalogRequest":
-        if self.workload_type == WorkloadType.LLM_TOKENS and self.output_token_share is None:
-            raise ValueError("output_token_share is required for llm_tokens: input and output prices differ and "
-                             "CostPlan never assumes a default mix")
-        return self
 
 
 class ConversionUsed(ContractModel):

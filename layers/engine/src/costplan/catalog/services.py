@@ -19,6 +19,7 @@ from costplan.catalog.llm import get_llm_catalog
 DATA = Path(__file__).parent / "data"
 CSV_UNITS = {"per_second": "per_audio_second", "per_minute": "per_audio_minute", "per_hour": "per_audio_hour"}
 CSV_TYPES = ("speech_to_text", "text_to_speech", "image_generation", "rerank")
+ESTIMATED_TIER = "estimated"  # the vendor publishes the figure as an estimate (e.g. per minute of token-billed audio)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ServiceOffering:
     as_of: str
     url: str | None = None
     note: str | None = None
+    estimated: bool = False  # the source calls the price an estimate, or it was converted at a stated assumption
     input_price: float | None = None  # llm_tokens only: per 1M input tokens
     output_price: float | None = None  # llm_tokens only: per 1M output tokens
 
@@ -48,9 +50,11 @@ def _csv_offerings() -> list[ServiceOffering]:
         rows = list(csv.DictReader(f))
     return [ServiceOffering(
         provider=r["provider"], service=r["service"], workload_type=r["workload_type"], offering=r["offering"],
-        unit=CSV_UNITS.get(r["unit"], r["unit"]), price=float(r["price_usd"]), tier=r["tier"] or None,
+        unit=CSV_UNITS.get(r["unit"], r["unit"]), price=float(r["price_usd"]),
+        tier=None if r["tier"] in ("", ESTIMATED_TIER) else r["tier"],
         attributes={k: str(v) for k, v in json.loads(r["attributes"] or "{}").items()},
         source=r["source"], as_of=r["as_of"], note=r.get("notes") or None,
+        estimated=r["tier"] == ESTIMATED_TIER or "MP" in r["tier"],
     ) for r in rows if r["workload_type"] in CSV_TYPES]
 
 

@@ -13,17 +13,35 @@ import numpy as np
 from costplan.catalog.services import ServiceOffering, offerings, providers_by_workload
 from costplan.core.ranking import Candidates, Constraints, Reason, Workload
 from costplan.core.units import FACTORS, UNIT_CODES, UNITS, conversion_factor, cross_factor, quantity_in
+from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.fallback import (
-    ChainSpec, budget_zero_warning, exclusions, no_candidates_warning, provider_masks, relaxed_warnings, run_chain,
+    ChainSpec,
+    budget_zero_warning,
+    exclusions,
+    no_candidates_warning,
+    provider_masks,
+    relaxed_warnings,
+    run_chain,
 )
 from costplan.services.plan_rows import money, sig
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import (
-    ConversionFactor, FallbackStep, PricingUnit, ReasonCode, Severity, WarningCode, WorkloadType,
+    ConversionFactor,
+    FallbackStep,
+    PricingUnit,
+    ReasonCode,
+    Severity,
+    WarningCode,
+    WorkloadType,
 )
 from costplan_contracts.rank_catalog import (
-    CatalogRow, CatalogSource, ConversionUsed, RankCatalogInfo, RankCatalogRequest, RankCatalogResponse,
+    CatalogRow,
+    CatalogSource,
+    ConversionUsed,
+    RankCatalogInfo,
+    RankCatalogRequest,
+    RankCatalogResponse,
 )
 from costplan_contracts.ranking import ExclusionExample, ExclusionGroup
 
@@ -144,7 +162,7 @@ def _row(rank: int, j: int, p: _Priced, cost: float, req: RankCatalogRequest, re
         conversion=None if factor is None else ConversionUsed(factor=ConversionFactor(factor), value=factors[factor]),
         quantity_in_native_units=sig(p.native_qty[j]), monthly_cost_usd=money(cost),
         over_budget_usd=None if budget is None else money(max(0.0, cost - budget)),
-        estimated=factor is not None, price_note=note,
+        estimated=factor is not None or o.estimated, price_note=note,
         provenance=Provenance(source=o.source, as_of=o.as_of, url=o.url),
     )
 
@@ -182,6 +200,10 @@ def _warnings(rows: list[CatalogRow], p: _Priced, req: RankCatalogRequest, warn:
 
 
 def rank_catalog(req: RankCatalogRequest) -> RankCatalogResponse:
+    if req.workload_type == WorkloadType.LLM_TOKENS and req.output_token_share is None:
+        raise RequestRejected("output_token_share is required for llm_tokens", [FieldError(
+            "output_token_share", "required for llm_tokens: input and output prices differ and CostPlan never "
+                                  "assumes a default mix")])
     warn = WarningCollector()
     c = req.constraints
     wtype = req.workload_type.value
