@@ -6,6 +6,7 @@ Embedded defaults only: no AWS account, no network.
 """
 
 import argparse
+import os
 
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse
@@ -17,6 +18,8 @@ from tools.template import http_routes, load_function_module, load_template
 
 
 def build_app():
+    # Embedded defaults: local-disk report storage and an in-process queue, no AWS account.
+    os.environ.setdefault("COSTPLAN_STORAGE", "local")
     app = create_app("local")
     table = http_routes(load_template())
     for route in table:

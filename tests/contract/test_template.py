@@ -18,14 +18,54 @@ def test_template_declares_http_routes():
     assert {(r.method, r.path) for r in ROUTES} >= {("POST", "/api/v1/plan/llm"), ("GET", "/api/v1/meta/bounds")}
 
 
+EVENT_ROUTES = {json.loads(p.read_text()).get("routeKey"): p.name for p in sorted((ROOT / "events").glob("*.json"))}
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_every_route_has_a_function_and_an_event_file(route):
     assert (ROOT / route.code_uri / "app.py").exists()
     assert route.handler == "app.handler"
-    name = Path(route.code_uri).name
-    event = json.loads((ROOT / "events" / f"{name}.json").read_text())
-    assert event["requestContext"]["http"]["method"] == route.method
-    assert event["rawPath"] == route.path
+    name = EVENT_ROUTES.get(f"{route.method} {route.path}")
+    assert name and name.startswith(Path(route.code_uri).name), f"no events/ file for {route.method} {route.path}"
+
+
+def test_every_function_in_the_template_has_an_app_and_an_event_file():
+    for name, res in TEMPLATE["Resources"].items():
+        if res["Type"] == "AWS::Serverless::Function":
+            code = Path(res["Properties"]["CodeUri"]).name
+            assert (ROOT / "functions" / code / "app.py").exists(), name
+            assert (ROOT / "events" / f"{code}.json").exists(), name
+
+
+def test_the_report_queue_is_built_for_partial_batch_failures_and_a_dlq():
+    res = TEMPLATE["Resources"]
+    worker = res["ReportWorkerFunction"]["Properties"]
+    sqs = next(e["Properties"] for e in worker["Events"].values() if e["Type"] == "SQS")
+    assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = res["ReportQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] == 6 * worker["Timeout"]
+    from costplan_contracts.bounds import REPORT_MAX_RECEIVES
+
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == REPORT_MAX_RECEIVES
+
+
+def test_the_bucket_blocks_public_access_encrypts_and_refuses_plain_http():
+    res = TEMPLATE["Resources"]
+    bucket = res["ReportBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    deny = res["ReportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_function_policies_are_scoped_sam_policy_templates():
+    scoped = 0
+    for res in TEMPLATE["Resources"].values():
+        for policy in res.get("Properties", {}).get("Policies", []) or []:
+            (name, args), = policy.items()  # a SAM policy template, never an inline statement with "*"
+            assert name.endswith("Policy") and isinstance(args, dict) and all(v != "*" for v in args.values())
+            scoped += 1
+    assert scoped >= 6
 
 
 def test_the_local_server_serves_exactly_the_template_routes():

@@ -171,3 +171,30 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class ReportKind(StrEnum):
+    """Which endpoint a report is built from."""
+
+    PLAN_LLM = "plan_llm"
+    RANK_CATALOG = "rank_catalog"
+    PLAN_SCALING = "plan_scaling"
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+class ReportMode(StrEnum):
+    SYNC = "sync"
+    ASYNC = "async"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

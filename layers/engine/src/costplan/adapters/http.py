@@ -19,7 +19,7 @@ from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from costplan.adapters.observability import logger, metrics
-from costplan.services.errors import RequestRejected
+from costplan.services.errors import NotFound, RequestRejected
 from costplan_contracts.bounds import REQUEST_BODY_MAX_BYTES
 from costplan_contracts.common import ErrorBody, ErrorDetail, ErrorEnvelope
 from costplan_contracts.enums import ErrorCode
@@ -113,6 +113,10 @@ async def _rejected(request: Request, exc: RequestRejected) -> JSONResponse:
     return envelope(422, ErrorCode.VALIDATION_ERROR, exc.message, request.scope["state"]["correlation_id"], details)
 
 
+async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+    return envelope(404, ErrorCode.NOT_FOUND, exc.message, request.scope["state"]["correlation_id"])
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
     message = {404: f"No route for {request.method} {request.url.path}",
@@ -125,6 +129,7 @@ def create_app(title: str) -> FastAPI:
                   responses={422: {"model": ErrorEnvelope}, 400: {"model": ErrorEnvelope}})
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(RequestRejected, _rejected)
+    app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_middleware(EnvelopeMiddleware)
     return app

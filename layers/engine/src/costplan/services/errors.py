@@ -18,3 +18,13 @@ class RequestRejected(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+@dataclass
+class NotFound(Exception):
+    """The resource named in the path does not exist (HTTP 404)."""
+
+    message: str
+
+    def __str__(self) -> str:
+        return self.message

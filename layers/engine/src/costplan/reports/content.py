@@ -1,0 +1,127 @@
+"""What a report says, independent of its format."""
+
+from dataclasses import dataclass
+
+from costplan_contracts.plan_llm import PlanLlmResponse
+from costplan_contracts.plan_scaling import PlanScalingResponse
+from costplan_contracts.rank_catalog import RankCatalogResponse
+
+Cell = str | float | int | None
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    title: str
+    kind: str
+    as_of: str | None
+    summary: list[str]
+    columns: list[str]
+    rows: list[list[Cell]]
+    chart: list[tuple[str, float]]  # (option label, monthly USD), in rank order
+    steps: list[tuple[str, str, str]]  # (step, status, note)
+    exclusions: list[tuple[str, int, str]]  # (reason code, count, examples)
+    warnings: list[tuple[str, str, str, str, str]]  # (code, severity, field, message, action)
+    provenance: list[tuple[str, str]]  # (source, as_of)
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def _savings(costs: list[float], baseline: float | None, what: str) -> str:
+    best = costs[0]
+    if baseline is not None:
+        ref, against = baseline, "your baseline"
+    else:
+        ref, against = max(costs), f"the most expensive {what} shown"
+    if ref <= 0:
+        return f"Savings against {against}: none (it costs $0/month)."
+    diff = ref - best
+    return (f"Savings against {against} ({_usd(ref)}/month): {_usd(diff)}/month ({diff / ref:.1%})."
+            if diff >= 0 else f"The best option costs {_usd(-diff)}/month more than {against} ({_usd(ref)}/month).")
+
+
+def _common(result) -> dict:
+    steps = [(s.step.value, s.status.value, s.note) for s in result.fallback_steps] if hasattr(result, "fallback_steps") else []
+    exclusions = [(code.value, g.count, "; ".join(f"{e.provider}/{e.model} ({e.detail})" for e in g.examples))
+                  for code, g in result.exclusions.by_reason.items()]
+    warnings = [(w.code.value, w.severity.value, w.field or "", w.message, w.action) for w in result.warnings]
+    return {"steps": steps, "exclusions": exclusions, "warnings": warnings}
+
+
+def _label(provider: str, model: str) -> str:
+    text = f"{provider}/{model}"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def from_plan_llm(r: PlanLlmResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
+    rows = [[x.rank, x.provider, x.model, x.deployment.value, x.monthly_cost_usd, x.cost_breakdown.input_usd,
+             x.cost_breakdown.output_usd, x.cost_breakdown.cached_input_usd, x.cost_breakdown.request_usd,
+             x.cost_breakdown.compute_usd, x.effective_price_per_1m, "yes" if x.estimated else "no"] for x in r.rows]
+    summary = []
+    if r.rows:
+        best = r.rows[0]
+        summary.append(f"Best option: {best.provider}/{best.model} at {_usd(best.monthly_cost_usd)}/month "
+                       f"({best.effective_price_per_1m:.4g} USD per 1M tokens, {best.effective_price_io_mix.label}).")
+        summary.append(_savings([x.monthly_cost_usd for x in r.rows], baseline, "option"))
+    else:
+        summary.append("No option could serve this workload under its constraints; see the exclusions.")
+    produced = next((s for s in r.fallback_steps if s.status.value == "produced_results"), None)
+    m = r.io_mix
+    summary.append(f"Workload mix: {m.input_share:.1%} input / {m.output_share:.1%} output tokens, "
+                   f"{m.cached_share_of_input:.1%} of input served from cache (every blended price uses this mix).")
+    if produced:
+        summary.append(f"Ranked at fallback step '{produced.step.value}': {produced.note}.")
+    sources = {(x.provenance.source, x.provenance.as_of) for x in r.rows} | {(r.catalog.source, r.catalog.as_of)}
+    return ReportContent(
+        title=title, kind="plan_llm", as_of=as_of, summary=summary,
+        columns=["Rank", "Provider", "Model", "Deployment", "Monthly USD", "Input USD", "Output USD",
+                 "Cached input USD", "Request fees USD", "Compute USD", "Effective USD per 1M tokens", "Estimated"],
+        rows=rows, chart=[(_label(x.provider, x.model), x.monthly_cost_usd) for x in r.rows],
+        provenance=sorted(sources), **_common(r))
+
+
+def from_rank_catalog(r: RankCatalogResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
+    rows = [[x.rank, x.provider, x.offering, x.tier or "", x.native_unit.value, x.native_price_usd,
+             x.normalised_unit.value, x.normalised_price_usd, x.monthly_cost_usd,
+             "" if x.conversion is None else f"{x.conversion.factor.value}={x.conversion.value:g}",
+             "yes" if x.estimated else "no"] for x in r.rows]
+    summary = []
+    if r.rows:
+        best = r.rows[0]
+        summary.append(f"Best option: {best.provider}/{best.offering} at {_usd(best.monthly_cost_usd)}/month "
+                       f"({best.normalised_price_usd:.4g} USD {best.normalised_unit.value}).")
+        summary.append(_savings([x.monthly_cost_usd for x in r.rows], baseline, "offering"))
+        summary.append(f"Workload: {r.rows[0].workload_type.value}.")
+    else:
+        summary.append("No offering could serve this workload under its constraints; see the exclusions.")
+    sources = {(x.provenance.source, x.provenance.as_of) for x in r.rows}
+    return ReportContent(
+        title=title, kind="rank_catalog", as_of=as_of, summary=summary,
+        columns=["Rank", "Provider", "Offering", "Tier", "Native unit", "Native USD", "Normalised unit",
+                 "Normalised USD", "Monthly USD", "Conversion", "Estimated"],
+        rows=rows, chart=[(_label(x.provider, x.offering), x.monthly_cost_usd) for x in r.rows],
+        provenance=sorted(sources), **_common(r))
+
+
+def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
+    rows = [[c.rank, c.provider, c.instance_type, c.gpus_per_replica, c.precision.value, c.replicas.min,
+             c.replicas.avg, c.replicas.peak, c.instances_at_peak, c.monthly_cost_usd, c.monthly_cost_autoscaled_usd,
+             c.usd_per_1m_tokens] for c in r.configurations]
+    summary = []
+    if r.configurations:
+        best = r.configurations[0]
+        summary.append(f"Best configuration for {r.model}: {best.replicas.peak} replica(s) of {best.gpus_per_replica} "
+                       f"GPU(s) on {best.instance_type} ({best.precision.value}) at {_usd(best.monthly_cost_usd)}/month.")
+        summary.append(_savings([c.monthly_cost_usd for c in r.configurations], baseline, "configuration"))
+        summary += [f"Step: {line}" for line in r.rationale]
+    else:
+        summary.append(f"No configuration can serve {r.model} at this load; see the exclusions.")
+    sources = {(c.price_provenance.source, c.price_provenance.as_of) for c in r.configurations}
+    return ReportContent(
+        title=title, kind="plan_scaling", as_of=as_of, summary=summary,
+        columns=["Rank", "Provider", "Instance", "GPUs per replica", "Precision", "Replicas min", "Replicas avg",
+                 "Replicas peak", "Instances at peak", "Monthly USD", "Autoscaled monthly USD", "USD per 1M tokens"],
+        rows=rows, chart=[(_label(c.provider, f"{c.instance_type} x{c.instances_at_peak}"), c.monthly_cost_usd)
+                          for c in r.configurations],
+        provenance=sorted(sources), **_common(r))
