@@ -46,6 +46,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args()
+    os.environ.setdefault("COSTPLAN_PUBLIC_URL", f"http://{args.host}:{args.port}")  # report download links
     app = build_app()
     for r in app.state.route_table:
         print(f"  {r.method:6} http://{args.host}:{args.port}{r.path}  ->  {r.function} ({r.code_uri}/app.py)")

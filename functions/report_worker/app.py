@@ -8,7 +8,7 @@ from costplan.adapters.backends import ports
 from costplan.adapters.observability import logger, metrics
 from costplan.services.report import handle_message
 
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)  # report per item, always
 
 
 def record_handler(record) -> None:

@@ -1,6 +1,7 @@
 """End to end: a real HTTP client against the server `make run` starts (tools.local_api under uvicorn)."""
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -21,10 +22,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tools.local_api", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tmp = tmp_path_factory.mktemp("local-api")
+    env = {**os.environ, "COSTPLAN_LOCAL_DIR": str(tmp / "data")}
+    log = (tmp / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
+    proc = subprocess.Popen([sys.executable, "-m", "tools.local_api", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -35,10 +39,11 @@ def server():
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("local server did not start: " + proc.stdout.read().decode())
+        pytest.fail("local server did not start: " + (tmp / "server.log").read_text())
     yield base
     proc.terminate()
     proc.wait(timeout=10)
+    log.close()
 
 
 def test_plan_llm_over_http_matches_the_event_body(server):
@@ -62,3 +67,20 @@ def test_the_server_publishes_openapi_and_docs(server):
     spec = httpx.get(f"{server}/openapi.json").json()
     assert "/api/v1/plan/llm" in spec["paths"]
     assert httpx.get(f"{server}/docs").status_code == 200
+
+
+def test_an_async_report_completes_and_downloads_over_http(server):
+    body = json.loads(json.loads((ROOT / "events" / "report_generate_async.json").read_text())["body"])
+    body["title"] = f"e2e {time.time_ns()}"  # a fresh report id for this run
+    accepted = httpx.post(f"{server}/api/v1/report/generate", json=body, timeout=10)
+    assert accepted.status_code == 202
+    job = accepted.json()
+    deadline = time.monotonic() + 30
+    while job["status"] in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = httpx.get(server + job["status_url"], timeout=10).json()
+    assert job["status"] == "succeeded", job
+    html = next(f for f in job["files"] if f["format"] == "html")
+    got = httpx.get(html["download_url"], timeout=10)
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/html")
+    assert "<svg" in got.text and body["title"] in got.text

@@ -36,6 +36,10 @@ def _boto3():
 
 
 def _client(name: str):
+    if name == "s3":  # SigV4 presigned URLs (X-Amz-Expires), valid in every region
+        from botocore.config import Config
+
+        return _boto3().client(name, config=Config(signature_version="s3v4"))
     return _boto3().client(name)
 
 

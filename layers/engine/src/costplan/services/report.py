@@ -189,6 +189,11 @@ def generate(req: ReportRequest, ports_factory) -> tuple[ReportJob, bool]:
         files = render(req)
         return ReportJob(report_id=rid, status=JobStatus.SUCCEEDED, progress=1.0, status_url=status_url(rid),
                          files=[describe(f, files[f], inline=True) for f in req.formats]), False
+    request_model, response_model, _, _ = _source(req.source.kind)
+    if req.source.request is not None:  # reject a malformed source now, not in the worker
+        _validated(request_model, req.source.request, "source.request")
+    else:
+        _validated(response_model, req.source.result, "source.result")
     ports = ports_factory()
     job, created = submit(req, ports)
     return to_contract(job, ports, status_url(rid)), True

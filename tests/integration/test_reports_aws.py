@@ -1,0 +1,168 @@
+"""Reports over real AWS APIs (boto3) against moto: API -> DynamoDB + SQS -> worker -> S3 -> status -> download.
+
+The table and the queues are built from their definitions in template.yaml, so the tests and the
+template cannot disagree.
+"""
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from conftest import load_event
+from tools.template import load_function_module, load_template
+
+pytestmark = pytest.mark.integration
+RES = load_template()["Resources"]
+BUCKET = "costplan-reports-123456789012-us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch, lambda_context):
+    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+                 "AWS_DEFAULT_REGION": "us-east-1", "COSTPLAN_STORAGE": "aws"}.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        table = RES["JobsTable"]["Properties"]
+        ddb = boto3.client("dynamodb")
+        ddb.create_table(TableName="jobs", AttributeDefinitions=table["AttributeDefinitions"],
+                         KeySchema=table["KeySchema"], BillingMode=table["BillingMode"])
+        sqs = boto3.client("sqs")
+        dlq = sqs.create_queue(QueueName="reports-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        q = RES["ReportQueue"]["Properties"]
+        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(q["RedrivePolicy"]["maxReceiveCount"])}
+        url = sqs.create_queue(QueueName="reports", Attributes={
+            "VisibilityTimeout": str(q["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        monkeypatch.setenv("JOBS_TABLE", "jobs")
+        monkeypatch.setenv("REPORT_BUCKET", BUCKET)
+        monkeypatch.setenv("REPORT_QUEUE_URL", url)
+        from costplan.adapters import backends
+
+        backends.ports.cache_clear()
+        yield {"sqs": sqs, "s3": s3, "ddb": ddb, "url": url, "dlq": dlq, "ctx": lambda_context}
+        backends.ports.cache_clear()
+
+
+generate = load_function_module("functions/report_generate")
+status = load_function_module("functions/report_status")
+worker = load_function_module("functions/report_worker")
+
+
+def _post(aws, event_name, body=None):
+    event = load_event(event_name)
+    if body is not None:
+        event["body"] = json.dumps(body)
+    r = generate.handler(event, aws["ctx"])
+    return r["statusCode"], json.loads(r["body"])
+
+
+def _get(aws, path, rid, fmt=None):
+    event = load_event("report_status_file" if fmt else "report_status")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["pathParameters"] = {"report_id": rid, **({"format": fmt} if fmt else {})}
+    return status.handler(event, aws["ctx"])
+
+
+def _deliver(aws, receive_count=None):
+    """Receive from the real queue and hand the batch to the worker, as the SQS event source would."""
+    got = aws["sqs"].receive_message(QueueUrl=aws["url"], MaxNumberOfMessages=10,
+                                     AttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+    template = load_event("report_worker")["Records"][0]
+    records = [{**template, "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+                "attributes": {**template["attributes"], "ApproximateReceiveCount":
+                               str(receive_count or m["Attributes"]["ApproximateReceiveCount"])}} for m in got]
+    return worker.handler({"Records": records}, aws["ctx"]), records
+
+
+def _async_body(**over):
+    body = json.loads(load_event("report_generate_async")["body"])
+    return {**body, **over}
+
+
+def test_async_report_end_to_end(aws):
+    code, job = _post(aws, "report_generate_async")
+    assert code == 202 and job["status"] == "queued"
+    rid = job["report_id"]
+    item = aws["ddb"].get_item(TableName="jobs", Key={"report_id": {"S": rid}})["Item"]
+    assert item["status"]["S"] == "queued"
+
+    result, records = _deliver(aws)
+    assert len(records) == 1 and result == {"batchItemFailures": []}
+
+    done = json.loads(_get(aws, f"/api/v1/report/{rid}", rid)["body"])
+    assert done["status"] == "succeeded" and done["progress"] == 1.0
+    assert {f["format"] for f in done["files"]} == {"json", "csv", "markdown", "html"}
+    html = next(f for f in done["files"] if f["format"] == "html")
+    query = parse_qs(urlparse(html["download_url"]).query)
+    assert query["X-Amz-Expires"] == ["900"] and BUCKET in html["download_url"]
+
+    redirect = _get(aws, f"/api/v1/report/{rid}/files/html", rid, "html")
+    assert redirect["statusCode"] == 307 and redirect["headers"]["location"].startswith("https://")
+    key = f"reports/{rid}/report.html"
+    obj = aws["s3"].get_object(Bucket=BUCKET, Key=key)
+    assert obj["ServerSideEncryption"] == "AES256"
+    _, sync = _post(aws, "report_generate")  # the same report, inline
+    assert obj["Body"].read().decode() == next(f["content"] for f in sync["files"] if f["format"] == "html")
+
+
+def test_resubmitting_returns_the_same_id_and_creates_no_duplicate_job(aws):
+    _, first = _post(aws, "report_generate_async")
+    _, again = _post(aws, "report_generate_async")
+    assert first["report_id"] == again["report_id"]
+    assert aws["ddb"].scan(TableName="jobs")["Count"] == 1
+    msgs = aws["sqs"].receive_message(QueueUrl=aws["url"], MaxNumberOfMessages=10).get("Messages", [])
+    assert len(msgs) == 1
+
+
+def test_a_poison_message_is_reported_as_a_batch_item_failure_and_fails_its_job(aws):
+    bad = _async_body(source={"kind": "plan_llm", "request": {
+        "workload": {"input_tokens_per_month": 1e6, "output_tokens_per_month": 1e6}, "model": "no-such-model-xyz"}})
+    code, job = _post(aws, "report_generate_async", bad)
+    assert code == 202
+    result, records = _deliver(aws)
+    assert result == {"batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]}
+    failed = json.loads(_get(aws, f"/api/v1/report/{job['report_id']}", job["report_id"])["body"])
+    assert failed["status"] == "failed" and "Unknown model 'no-such-model-xyz'" in failed["error"]
+
+
+def test_an_s3_put_failure_retries_then_fails_the_job_with_the_reason(aws, monkeypatch):
+    from costplan.adapters.storage import S3Store
+
+    def broken(self, key, data, content_type):
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "injected"}}, "PutObject")
+
+    monkeypatch.setattr(S3Store, "put", broken)
+    _, job = _post(aws, "report_generate_async")
+    rid = job["report_id"]
+    template = load_event("report_worker")
+    for attempt in (1, 2, 3):
+        record = {**template["Records"][0], "body": json.dumps({"report_id": rid}),
+                  "attributes": {**template["Records"][0]["attributes"], "ApproximateReceiveCount": str(attempt)}}
+        result = worker.handler({"Records": [record]}, aws["ctx"])
+        assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
+        state = json.loads(_get(aws, f"/api/v1/report/{rid}", rid)["body"])
+        if attempt < 3:
+            assert state["status"] == "queued" and f"attempt {attempt} failed" in state["error"]
+    assert state["status"] == "failed" and "SlowDown" in state["error"] and state["attempts"] == 3
+
+
+def test_a_request_dropped_under_requests_starts_the_same_job(aws):
+    body = _async_body()
+    aws["s3"].put_object(Bucket=BUCKET, Key="requests/finance-q4.json", Body=json.dumps(body).encode())
+    event = load_event("report_worker_s3")
+    assert worker.handler(event, aws["ctx"]) == {"batchItemFailures": []}
+    _, job = _post(aws, "report_generate_async")  # the API finds the job the event created
+    assert job["status"] == "succeeded"
+    keys = {o["Key"] for o in aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="reports/")["Contents"]}
+    assert keys == {f"reports/{job['report_id']}/report.{e}" for e in ("json", "csv", "md", "html")}
+
+
+def test_unknown_report_is_a_404(aws):
+    r = _get(aws, "/api/v1/report/ffffffffffffffffffffffffffffffff", "ffffffffffffffffffffffffffffffff")
+    assert r["statusCode"] == 404 and json.loads(r["body"])["error"]["code"] == "NOT_FOUND"
