@@ -39,6 +39,7 @@ catalog: $(STAMP)  ## regenerate the hosted-LLM catalog artifact from genai-pric
 
 bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests)
 	$(BIN)/python benchmarks/plan_llm.py
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .coverage

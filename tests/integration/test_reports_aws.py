@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from conftest import load_event
 from moto import mock_aws
 
-from conftest import load_event
 from tools.template import load_function_module, load_template
 
 pytestmark = pytest.mark.integration

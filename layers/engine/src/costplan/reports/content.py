@@ -51,7 +51,7 @@ def _common(result) -> dict:
 
 def _label(provider: str, model: str) -> str:
     text = f"{provider}/{model}"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 44 else text[:41] + "..."
 
 
 def from_plan_llm(r: PlanLlmResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:

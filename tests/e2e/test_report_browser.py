@@ -1,0 +1,50 @@
+"""The HTML report in a real browser: headless Chromium renders the table and the chart, with no console errors."""
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from costplan.services.report import render
+from costplan_contracts.report import ReportRequest
+
+pytestmark = pytest.mark.integration
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.fail("chromium is not installed: .ci/run installs Debian's chromium; locally `apt-get install chromium`")
+    body = {"source": {"kind": "plan_llm", "request": {
+        "workload": {"input_tokens_per_month": 2e9, "output_tokens_per_month": 5e8}, "top_k": 8}},
+        "formats": ["html"], "title": 'Plan <script>alert("x")</script> =HYPERLINK("http://e.x")'}
+    html = next(iter(render(ReportRequest.model_validate(body)).values()))
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_bytes(html)
+    return path
+
+
+def _chromium(path, *extra, tmp):
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp / 'profile'}", *extra, path.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_table_and_chart_render_without_console_errors(report_html, tmp_path):
+    dom = _chromium(report_html, "--enable-logging=stderr", "--v=0", "--dump-dom", tmp=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert len(re.findall(r"<tr>", dom.stdout)) >= 9  # header + 8 ranked rows in the ranked table, at least
+    assert '<table class="ranked">' in dom.stdout
+    assert len(re.findall(r'<rect class="bar"', dom.stdout)) == 8
+    assert "<script>alert" not in dom.stdout  # the title stayed text
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == []
+
+
+def test_screenshot_is_kept(report_html, tmp_path):
+    shot = tmp_path / "report.png"
+    out = _chromium(report_html, f"--screenshot={shot}", "--window-size=1280,1600", tmp=tmp_path)
+    assert out.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000
