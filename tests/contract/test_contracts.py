@@ -71,6 +71,27 @@ def test_rank_catalog_response_matches_its_snapshot():
     assert got == snap["response"]
 
 
+def test_invoice_responses_match_their_snapshots():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from invoice_data import focus_csv
+
+    from costplan.services.invoice import analyze, simulate
+    from costplan_contracts.invoice import AnalyzeRequest, SimulateRequest
+
+    invoice = {"format": "focus", "csv": focus_csv("1.2")}
+    scenarios = [{"action": "cache_hit_rate", "rate": 0.4}, {"action": "volume_growth", "pct": 25}]
+    got = {"analyze": analyze(AnalyzeRequest.model_validate({"invoice": invoice})).model_dump(mode="json"),
+           "simulate": simulate(SimulateRequest.model_validate({"invoice": invoice, "scenarios": scenarios}))
+           .model_dump(mode="json")}
+    path = SNAPSHOTS / "invoice.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps({"scenarios": scenarios, "response": got}, indent=2, sort_keys=True) + "\n")
+    snap = json.loads(path.read_text())
+    assert snap["scenarios"] == scenarios and got == snap["response"]
+
+
 def test_openapi_document_is_current():
     assert render(merged_openapi()) == OPENAPI.read_text(), "run `make openapi` and commit contracts/openapi.json"
 
@@ -78,7 +99,8 @@ def test_openapi_document_is_current():
 def test_committed_openapi_lists_every_route():
     doc = json.loads(OPENAPI.read_text())
     assert {"/api/v1/plan/llm", "/api/v1/meta/bounds", "/api/v1/plan/scaling",
-            "/api/v1/rank/catalog"} <= set(doc["paths"])
+            "/api/v1/rank/catalog", "/api/v1/invoice/analyze", "/api/v1/invoice/simulate",
+            "/api/v1/report/generate", "/api/v1/report/{report_id}"} <= set(doc["paths"])
 
 
 def test_removing_or_renaming_a_field_is_a_breaking_change():

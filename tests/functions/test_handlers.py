@@ -161,3 +161,42 @@ def test_rank_catalog_unknown_unit_lists_the_known_units(lambda_context):
 def test_rank_catalog_llm_tokens_without_a_mix_names_the_field(lambda_context):
     status, body, _ = invoke(rank_catalog, load_event("rank_catalog_llm_without_mix"), lambda_context)
     assert status == 422 and body["error"]["details"][0]["field"] == "output_token_share"
+
+
+invoice_analyze = load_function_module("functions/invoice_analyze")
+invoice_simulate = load_function_module("functions/invoice_simulate")
+
+
+def test_invoice_analyze_event_reconciles_and_finds_savings(lambda_context):
+    status, body, _ = invoke(invoice_analyze, load_event("invoice_analyze"), lambda_context)
+    rec = body["reconciliation"]
+    assert status == 200 and body["focus_version"] == "1.2"
+    assert rec["input_rows"] == rec["recognised_rows"] + rec["unrecognised_rows"] + rec["rejected_rows"]
+    assert body["findings"] and body["opportunities"][0]["remediation_steps"]
+
+
+def test_invoice_analyze_lists_missing_mandatory_columns(lambda_context):
+    status, body, _ = invoke(invoice_analyze, load_event("invoice_analyze_missing_columns"), lambda_context)
+    assert status == 422 and body["error"]["details"] == [
+        {"field": "invoice.csv", "reason": "missing mandatory FOCUS 1.0 column BilledCost"}]
+
+
+def test_invoice_line_items_report_a_bad_row_and_analyse_the_rest(lambda_context):
+    status, body, _ = invoke(invoice_analyze, load_event("invoice_analyze_line_items"), lambda_context)
+    assert status == 200 and body["reconciliation"]["rejected_rows"] == 1
+    assert body["row_errors"][0]["row"] == 3 and body["row_errors"][0]["column"] == "quantity"
+
+
+def test_invoice_simulate_event_replays_deterministically(lambda_context):
+    first = invoke(invoice_simulate, load_event("invoice_simulate"), lambda_context)
+    again = invoke(invoice_simulate, load_event("invoice_simulate"), lambda_context)
+    assert first[0] == 200 and first[1] == again[1]
+    assert [s["action"] for s in first[1]["steps"]] == ["volume_growth", "cache_hit_rate", "switch_provider",
+                                                         "commitment"]
+
+
+def test_an_invoice_over_the_lambda_payload_limit_is_a_413(lambda_context):
+    event = load_event("invoice_analyze")
+    event["body"] = json.dumps({"invoice": {"format": "focus", "csv": "x" * (6 * 1024 * 1024 + 10)}})
+    status, body, _ = invoke(invoice_analyze, event, lambda_context)
+    assert status == 413 and body["error"]["code"] == "PAYLOAD_TOO_LARGE"

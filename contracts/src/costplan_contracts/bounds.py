@@ -16,3 +16,5 @@ HOURS_PER_MONTH = 730.0
 REPORT_TITLE_MAX = 200
 REPORT_URL_EXPIRY_SECONDS = 900
 REPORT_MAX_RECEIVES = 3
+INVOICE_BODY_MAX_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit; larger files go to S3 invoices/
+ROW_ERRORS_MAX = 100

@@ -99,6 +99,15 @@ class WarningCode(StrEnum):
     WORKLOAD_UNOFFERED = "WORKLOAD_UNOFFERED"
     ATTRIBUTE_UNSTATED = "ATTRIBUTE_UNSTATED"
     BLENDED_AT_STATED_SHARE = "BLENDED_AT_STATED_SHARE"
+    UNKNOWN_COLUMNS = "UNKNOWN_COLUMNS"
+    ROWS_REJECTED = "ROWS_REJECTED"
+    MIXED_CURRENCIES = "MIXED_CURRENCIES"
+    FOCUS_VERSION_ASSUMED = "FOCUS_VERSION_ASSUMED"
+    UNRECOGNISED_LINES = "UNRECOGNISED_LINES"
+    CREDITS_KEPT_APART = "CREDITS_KEPT_APART"
+    SCENARIO_ASSUMPTION = "SCENARIO_ASSUMPTION"
+    SCENARIO_NOT_APPLICABLE = "SCENARIO_NOT_APPLICABLE"
+    COSTS_ESTIMATED_FROM_CATALOG = "COSTS_ESTIMATED_FROM_CATALOG"
 
 
 class ConversionFactor(StrEnum):
@@ -198,3 +207,64 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class InvoiceFormat(StrEnum):
+    FOCUS = "focus"
+    CUR = "cur"
+    OPENAI = "openai"
+    LINE_ITEMS = "line_items"
+    COST_EXPLORER = "cost_explorer"
+
+
+class UsageKind(StrEnum):
+    INPUT_TOKENS = "input_tokens"
+    OUTPUT_TOKENS = "output_tokens"
+    CACHED_INPUT_TOKENS = "cached_input_tokens"
+    CACHE_WRITE_TOKENS = "cache_write_tokens"
+    GPU_HOURS = "gpu_hours"
+    INSTANCE_HOURS = "instance_hours"
+    IMAGES = "images"
+    AUDIO_MINUTES = "audio_minutes"
+    CHARACTERS = "characters"
+    REQUESTS = "requests"
+    OTHER = "other"
+
+
+class ChargeCategory(StrEnum):
+    USAGE = "usage"
+    PURCHASE = "purchase"
+    TAX = "tax"
+    CREDIT = "credit"
+    ADJUSTMENT = "adjustment"
+    REFUND = "refund"
+
+
+class LineStatus(StrEnum):
+    RECOGNISED = "recognised"
+    UNRECOGNISED = "unrecognised"
+    REJECTED = "rejected"
+
+
+class FindingType(StrEnum):
+    PRICE_ABOVE_LIST = "price_above_list"
+    CHEAPER_PROVIDER = "cheaper_provider"
+    BATCH_DISCOUNT_UNUSED = "batch_discount_unused"
+    PROMPT_CACHING_ABSENT = "prompt_caching_absent"
+    GPU_COMMITMENT_OR_CHEAPER_INSTANCE = "gpu_commitment_or_cheaper_instance"
+
+
+class Confidence(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class ScenarioAction(StrEnum):
+    SWITCH_PROVIDER = "switch_provider"
+    SWITCH_MODEL = "switch_model"
+    BATCH_SHARE = "batch_share"
+    CACHE_HIT_RATE = "cache_hit_rate"
+    COMMITMENT = "commitment"
+    VOLUME_GROWTH = "volume_growth"
+    MOVE_TO_SELF_HOSTED = "move_to_self_hosted"

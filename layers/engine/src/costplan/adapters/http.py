@@ -124,14 +124,14 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return envelope(exc.status_code, code, message, request.scope["state"]["correlation_id"])
 
 
-def create_app(title: str) -> FastAPI:
+def create_app(title: str, max_body: int = REQUEST_BODY_MAX_BYTES) -> FastAPI:
     app = FastAPI(title=f"CostPlan {title}", version="1.0.0", docs_url=None, redoc_url=None,
                   responses={422: {"model": ErrorEnvelope}, 400: {"model": ErrorEnvelope}})
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(RequestRejected, _rejected)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_middleware(EnvelopeMiddleware)
+    app.add_middleware(EnvelopeMiddleware, max_body=max_body)
     return app
 
 

@@ -18,8 +18,10 @@ _VENDOR_PREFIX = re.compile(
 # Version stamps: Bedrock "-v1:0", "-1:0", trailing ":0"; dated snapshots "-20250929", "-2024-08-06".
 _VERSION_SUFFIX = re.compile(r"(-v\d+:\d+|-\d+:\d+|:\d+)$")  # "-v1:0" only: "deepseek-v3" is a name
 _DATE_SUFFIX = re.compile(r"-(20\d{6}|20\d{2}-\d{2}-\d{2})$")
-# Routing variants that serve the same weights: "model:free", "model:nitro".
-_ROUTING_TAG = re.compile(r":[a-z][a-z0-9-]*$")
+# Routing variants that serve the same weights at the same terms: "model:free", "model:nitro". Pricing variants
+# (":batch", ":flex", ":extended", ":thinking") stay part of the id: a batch price is not an interactive offering.
+_ROUTING_TAG = re.compile(r":(free|nitro|floor|beta)$")
+_VARIANT_TAG = re.compile(r":([a-z][a-z0-9-]*)$")
 _LLAMA_VERSION = re.compile(r"^llama-v?(\d)[-.p](\d)(?=-)")
 _LLAMA_SERVING = re.compile(r"-(instruct-turbo|instruct-fp8-fast|instruct-fp8|turbo|versatile|instant|fp8-fast|fp8)$")
 # Fireworks spells versions "v3p1", "qwen2p5": a "p" between digits is a decimal point.
@@ -37,7 +39,8 @@ def canonical_id(model_id: str) -> str:
     s = _strip_path(model_id)
     s = _REGION_PREFIX.sub("", s)
     s = _VENDOR_PREFIX.sub("", s)
-    s = _ROUTING_TAG.sub("", s) if not _VERSION_SUFFIX.search(s) else s
+    if not _VERSION_SUFFIX.search(s):
+        s = _VARIANT_TAG.sub(r"-\1", _ROUTING_TAG.sub("", s))
     s = _VERSION_SUFFIX.sub("", s)
     s = _DATE_SUFFIX.sub("", s)
     s = _DECIMAL_P.sub(".", s)

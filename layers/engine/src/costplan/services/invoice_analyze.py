@@ -1,0 +1,281 @@
+"""Invoice analysis: reconcile, break spend down, price every line against the catalog, and turn the
+gaps into findings (with their evidence) and opportunities (with steps, confidence and assumptions)."""
+
+from collections import defaultdict
+
+import numpy as np
+
+from costplan.catalog.billing import batch_discounts
+from costplan.services.invoice_lines import HOUR_KINDS, STATUS_CODE, TOKEN_KINDS, Lines
+from costplan.services.invoice_parse import Parsed
+from costplan.services.invoice_prices import (
+    PER_MILLION,
+    cheaper_instances,
+    cheapest_quote,
+    hosted_quote,
+    instance_quote,
+)
+from costplan.services.plan_rows import money, sig
+from costplan.services.warnings import WarningCollector
+from costplan_contracts.bounds import ROW_ERRORS_MAX
+from costplan_contracts.common import Provenance
+from costplan_contracts.enums import (
+    ChargeCategory,
+    Confidence,
+    FindingType,
+    InvoiceFormat,
+    LineStatus,
+    Severity,
+    UsageKind,
+    WarningCode,
+)
+from costplan_contracts.invoice import (
+    AnalyzeResponse,
+    Breakdowns,
+    Evidence,
+    Finding,
+    LineGroup,
+    Opportunity,
+    Reconciliation,
+    RowError,
+    SpendGroup,
+)
+
+RECOGNISED, UNRECOGNISED, REJECTED = (STATUS_CODE[s] for s in LineStatus)
+ABOVE_LIST_TOLERANCE = 0.02
+CACHEABLE_SHARE = 0.3  # assumed share of input tokens a prompt cache would serve
+BATCHABLE_SHARE = 0.3  # assumed share of an offline-looking workload that tolerates batch latency
+INPUT_DOMINATES = 0.7
+EVIDENCE_ROWS = 20
+APART = {ChargeCategory.CREDIT.value, ChargeCategory.REFUND.value, ChargeCategory.ADJUSTMENT.value}
+
+
+def _sums(mask: np.ndarray, values: np.ndarray, currency: np.ndarray) -> dict[str, float]:
+    out: dict[str, float] = {}
+    sel = mask & ~np.isnan(values)
+    for cur in sorted(set(currency[sel].tolist())):
+        out[cur] = money(values[sel & (currency == cur)].sum())
+    return out
+
+
+def _group(lines: Lines, keys: np.ndarray, mask: np.ndarray, with_quantity: bool = False) -> list[SpendGroup]:
+    sel = mask & ~np.isnan(lines.billed)
+    if not sel.any():
+        return []
+    combo = np.array([f"{k}\x1f{c}" for k, c in zip(keys[sel], lines.currency[sel])], dtype=object)
+    uniq, inv = np.unique(combo, return_inverse=True)
+    billed = np.bincount(inv, weights=lines.billed[sel])
+    eff = np.bincount(inv, weights=np.nan_to_num(lines.effective[sel], nan=0.0))
+    count = np.bincount(inv)
+    qty = np.bincount(inv, weights=np.nan_to_num(lines.quantity[sel], nan=0.0)) if with_quantity else None
+    out = []
+    for i, u in enumerate(uniq):
+        key, cur = u.split("\x1f")
+        out.append(SpendGroup(key=key or "(unknown)", currency=cur, billed_cost=money(billed[i]),
+                              effective_cost=money(eff[i]), lines=int(count[i]),
+                              quantity=None if qty is None else sig(qty[i])))
+    return sorted(out, key=lambda g: (g.currency, -g.billed_cost, g.key))
+
+
+def line_groups(lines: Lines) -> tuple[list[LineGroup], dict[tuple, list[int]]]:
+    usage = (lines.status == RECOGNISED) & (lines.category == ChargeCategory.USAGE.value) & ~np.isnan(lines.billed)
+    acc: dict[tuple, list] = defaultdict(lambda: [0.0, 0.0, 0.0, 0, False, []])
+    for i in np.flatnonzero(usage):
+        key = (lines.provider[i], lines.model[i], lines.kind[i], lines.currency[i])
+        a = acc[key]
+        q = lines.quantity[i]
+        a[0] += 0.0 if q != q else q
+        a[1] += lines.billed[i]
+        a[2] += lines.effective[i] if lines.effective[i] == lines.effective[i] else lines.billed[i]
+        a[3] += 1
+        a[4] = a[4] or bool(lines.batch[i])
+        if len(a[5]) < EVIDENCE_ROWS:
+            a[5].append(int(lines.row[i]))
+    groups = [LineGroup(provider=p, model=m, usage_kind=UsageKind(k), currency=c, quantity=sig(a[0]),
+                        billed_cost=money(a[1]), effective_cost=money(a[2]), rows=a[3], batch=a[4])
+              for (p, m, k, c), a in acc.items()]
+    groups = sorted(groups, key=lambda g: (g.provider, g.model, g.usage_kind.value, g.currency))
+    rows = {(p, m, k, c): a[5] for (p, m, k, c), a in acc.items()}
+    return groups, rows
+
+
+def _evidence(g: LineGroup, rows: list[int], observed: float | None, catalog: float | None, unit: str,
+              provenance: Provenance | None) -> Evidence:
+    return Evidence(rows=rows, provider=g.provider, model=g.model, usage_kind=g.usage_kind, quantity=g.quantity,
+                    observed_unit_price=None if observed is None else sig(observed),
+                    catalog_unit_price=None if catalog is None else sig(catalog), unit=unit,
+                    catalog_provenance=provenance)
+
+
+def findings(groups: list[LineGroup], rows: dict, months: int) -> list[tuple[Finding, Opportunity]]:
+    out: list[tuple[Finding, Opportunity]] = []
+    by_model: dict[tuple[str, str, str], dict[str, LineGroup]] = defaultdict(dict)
+    for g in groups:
+        by_model[(g.provider, g.model, g.currency)][g.usage_kind.value] = g
+    for g in groups:
+        key = (g.provider, g.model, g.usage_kind.value, g.currency)
+        ev_rows = rows[key]
+        kind = g.usage_kind.value
+        if kind in TOKEN_KINDS and g.quantity > 0:
+            observed = g.effective_cost / g.quantity * PER_MILLION
+            quote = hosted_quote(g.provider, g.model, kind)
+            if quote and observed > quote.price * (1 + ABOVE_LIST_TOLERANCE):
+                save = (observed - quote.price) * g.quantity / PER_MILLION / months
+                f = Finding(type=FindingType.PRICE_ABOVE_LIST,
+                            title=f"{g.provider}/{g.model} {kind} billed at ${observed:.4g}/1M, above the ${quote.price:.4g}/1M list price",
+                            evidence=_evidence(g, ev_rows, observed, quote.price, "USD per 1M tokens", quote.provenance),
+                            estimated_monthly_savings_usd=money(save))
+                out.append((f, Opportunity(
+                    finding_type=f.type, title=f.title, estimated_monthly_savings_usd=money(save),
+                    remediation_steps=[f"Compare invoice rows {ev_rows[:5]} with the provider's price list.",
+                                       "Ask the provider or reseller for the list rate, or a credit for the difference.",
+                                       "Check whether a premium tier, region or priority service level is enabled."],
+                    confidence=Confidence.HIGH,
+                    assumptions=[f"list price from {quote.provenance.source} as of {quote.provenance.as_of}"])))
+            best = cheapest_quote(g.model, kind)
+            if best and best.provider != g.provider and best.price < observed * (1 - ABOVE_LIST_TOLERANCE):
+                save = (observed - best.price) * g.quantity / PER_MILLION / months
+                f = Finding(type=FindingType.CHEAPER_PROVIDER,
+                            title=f"{g.model} {kind} costs ${best.price:.4g}/1M at {best.provider} vs ${observed:.4g}/1M at {g.provider}",
+                            evidence=_evidence(g, ev_rows, observed, best.price, "USD per 1M tokens", best.provenance),
+                            estimated_monthly_savings_usd=money(save))
+                out.append((f, Opportunity(
+                    finding_type=f.type, title=f.title, estimated_monthly_savings_usd=money(save),
+                    remediation_steps=[f"Route {g.model} traffic to {best.provider} (model id {best.model}).",
+                                       "Run your evaluation set against it first: serving stacks and quantisation differ.",
+                                       "Move traffic gradually and compare latency and error rates."],
+                    confidence=Confidence.MEDIUM,
+                    assumptions=["the same canonical model serves your prompts equally well at both providers",
+                                 f"price from {best.provenance.source} as of {best.provenance.as_of}"])))
+        if kind in HOUR_KINDS and g.quantity > 0:
+            hit = instance_quote(g.model)
+            if hit:
+                inst, acc = hit
+                observed = g.effective_cost / g.quantity
+                options = []
+                if inst.prices["committed_1y"] == inst.prices["committed_1y"]:
+                    options.append(("a 1-year commitment", inst.prices["committed_1y"], inst))
+                cheaper = cheaper_instances(g.model)
+                if cheaper:
+                    options.append((f"{cheaper[0].provider} {cheaper[0].instance_type}", cheaper[0].prices["on_demand"],
+                                    cheaper[0]))
+                options = [o for o in options if o[1] < observed * (1 - ABOVE_LIST_TOLERANCE)]
+                if options:
+                    label, price, ref = min(options, key=lambda o: (o[1], o[0]))
+                    save = (observed - price) * g.quantity / months
+                    prov = Provenance(source=ref.source, as_of=ref.price_as_of)
+                    f = Finding(type=FindingType.GPU_COMMITMENT_OR_CHEAPER_INSTANCE,
+                                title=f"{g.quantity:,.0f} {acc.name} instance-hours on {g.model} at ${observed:.4g}/h; {label} is ${price:.4g}/h",
+                                evidence=_evidence(g, ev_rows, observed, price, "USD per instance-hour", prov),
+                                estimated_monthly_savings_usd=money(save))
+                    out.append((f, Opportunity(
+                        finding_type=f.type, title=f.title, estimated_monthly_savings_usd=money(save),
+                        remediation_steps=[f"Check utilisation of the {g.model} fleet over the last 30 days.",
+                                           f"If the base load is steady, cover it with {label}.",
+                                           "Keep bursts on on-demand capacity."],
+                        confidence=Confidence.MEDIUM,
+                        assumptions=["the hours billed recur every month at this level",
+                                     f"price from {prov.source} as of {prov.as_of}"])))
+    for (provider, model, currency), kinds in sorted(by_model.items()):
+        inp, outp = kinds.get(UsageKind.INPUT_TOKENS.value), kinds.get(UsageKind.OUTPUT_TOKENS.value)
+        if not inp or inp.quantity <= 0:
+            continue
+        total = inp.quantity + (outp.quantity if outp else 0.0)
+        cache = hosted_quote(provider, model, UsageKind.CACHED_INPUT_TOKENS.value)
+        input_quote = hosted_quote(provider, model, UsageKind.INPUT_TOKENS.value)
+        if (UsageKind.CACHED_INPUT_TOKENS.value not in kinds and inp.quantity / total >= INPUT_DOMINATES and cache
+                and input_quote and cache.price < input_quote.price):
+            save = CACHEABLE_SHARE * inp.quantity * (input_quote.price - cache.price) / PER_MILLION / months
+            f = Finding(type=FindingType.PROMPT_CACHING_ABSENT,
+                        title=f"{provider}/{model}: {inp.quantity / total:.0%} of tokens are input and none are cache reads",
+                        evidence=_evidence(inp, rows[(provider, model, UsageKind.INPUT_TOKENS.value, currency)],
+                                           input_quote.price, cache.price, "USD per 1M tokens", cache.provenance),
+                        estimated_monthly_savings_usd=money(save))
+            out.append((f, Opportunity(
+                finding_type=f.type, title=f.title, estimated_monthly_savings_usd=money(save),
+                remediation_steps=["Put the stable part of each prompt (system prompt, tools, documents) first.",
+                                   f"Enable prompt caching for {model} at {provider}.",
+                                   "Watch the cached-token share on the next invoice."],
+                confidence=Confidence.MEDIUM,
+                assumptions=[f"{CACHEABLE_SHARE:.0%} of input tokens would be served from cache",
+                             f"cache-read price ${cache.price:.4g}/1M from {cache.provenance.source}"])))
+        discount = batch_discounts().get(provider)
+        batch_used = any(g.batch for g in kinds.values())
+        if discount and not batch_used and outp and outp.quantity <= 0.25 * inp.quantity:
+            billed = inp.billed_cost + outp.billed_cost
+            save = BATCHABLE_SHARE * discount.discount * billed / months
+            f = Finding(type=FindingType.BATCH_DISCOUNT_UNUSED,
+                        title=f"{provider}/{model} looks like bulk processing (output {outp.quantity / inp.quantity:.0%} of input) with no batch usage",
+                        evidence=_evidence(inp, rows[(provider, model, UsageKind.INPUT_TOKENS.value, currency)], None,
+                                           None, "USD", Provenance(source=discount.source, as_of=discount.as_of)),
+                        estimated_monthly_savings_usd=money(save))
+            out.append((f, Opportunity(
+                finding_type=f.type, title=f.title, estimated_monthly_savings_usd=money(save),
+                remediation_steps=["Identify jobs that do not need an answer within seconds (classification, "
+                                   "extraction, evaluations, backfills).",
+                                   f"Submit them through {provider}'s batch API ({discount.discount:.0%} off).",
+                                   "Keep interactive traffic on the synchronous API."],
+                confidence=Confidence.LOW,
+                assumptions=[f"{BATCHABLE_SHARE:.0%} of this traffic tolerates up to 24 h of latency",
+                             "a low output:input ratio suggests offline summarisation or extraction"])))
+    out.sort(key=lambda fo: (-fo[0].estimated_monthly_savings_usd, fo[0].type.value, fo[0].title))
+    return out
+
+
+def analyze_parsed(parsed: Parsed, fmt: InvoiceFormat) -> AnalyzeResponse:
+    lines = parsed.lines
+    warn = WarningCollector()
+    status, cur = lines.status, lines.currency
+    everything = np.ones(len(lines), bool)
+    apart = np.isin(lines.category, list(APART))
+    usage = (status == RECOGNISED) & (lines.category == ChargeCategory.USAGE.value)
+    months = max(1, len(set(lines.period[usage].tolist()) - {""}))
+    rec = Reconciliation(
+        input_rows=len(lines), recognised_rows=int((status == RECOGNISED).sum()),
+        unrecognised_rows=int((status == UNRECOGNISED).sum()), rejected_rows=int((status == REJECTED).sum()),
+        input_billed_cost_total=_sums(everything, lines.billed, cur),
+        recognised_billed_cost=_sums(status == RECOGNISED, lines.billed, cur),
+        unrecognised_billed_cost=_sums(status == UNRECOGNISED, lines.billed, cur),
+        rejected_billed_cost=_sums(status == REJECTED, lines.billed, cur),
+        rejected_rows_without_cost=int(((status == REJECTED) & np.isnan(lines.billed)).sum()),
+        credits_and_adjustments_billed_cost=_sums(apart, lines.billed, cur),
+    )
+    groups, rows = line_groups(lines)
+    pairs = findings(groups, rows, months)
+    model_key = np.where(lines.model == "", lines.service, lines.model)
+    ok = status != REJECTED
+    breakdowns = Breakdowns(
+        by_provider=_group(lines, lines.provider, ok), by_model=_group(lines, model_key, ok, with_quantity=False),
+        by_usage_kind=_group(lines, np.where(lines.kind == "", "unclassified", lines.kind), ok),
+        by_period=_group(lines, lines.period, ok), by_charge_category=_group(lines, lines.category, ok))
+    currencies = sorted(set(cur[~np.isnan(lines.billed)].tolist()))
+    if parsed.unknown_columns:
+        warn.add(WarningCode.UNKNOWN_COLUMNS, "invoice.csv",
+                 f"Columns that are not in FOCUS {parsed.focus_version} and not x_ extensions were ignored: "
+                 f"{', '.join(parsed.unknown_columns[:10])}.", "Prefix provider-specific columns with x_.",
+                 Severity.INFO)
+    if rec.rejected_rows:
+        warn.add(WarningCode.ROWS_REJECTED, "invoice", f"{rec.rejected_rows} rows could not be read and were set apart "
+                 "(see row_errors); every other row was analysed.", "Fix the listed cells and analyse again.")
+    if len(currencies) > 1:
+        warn.add(WarningCode.MIXED_CURRENCIES, "invoice",
+                 f"The invoice mixes currencies ({', '.join(currencies)}); totals are per currency, never summed.",
+                 "Convert to one currency upstream to compare across them.")
+    if rec.unrecognised_rows:
+        warn.add(WarningCode.UNRECOGNISED_LINES, "invoice",
+                 f"{rec.unrecognised_rows} rows are not AI usage CostPlan can price (e.g. storage, support); they are "
+                 "counted in the totals but not in findings.", "Nothing to do unless they are AI usage: then add "
+                 "x_Model or a SkuMeter that names the model.", Severity.INFO)
+    if apart.any():
+        warn.add(WarningCode.CREDITS_KEPT_APART, "invoice",
+                 f"{int(apart.sum())} credit, refund or adjustment rows are reported apart and not netted into usage.",
+                 "See reconciliation.credits_and_adjustments_billed_cost.", Severity.INFO)
+    if parsed.estimated_costs:
+        warn.add(WarningCode.COSTS_ESTIMATED_FROM_CATALOG, "invoice.data",
+                 f"The export has usage but no costs; {parsed.estimated_costs} lines were priced at the catalog list "
+                 "price.", "Include the costs export for billed amounts.")
+    errors = [RowError(row=r, column=c, reason=m) for r, c, m in parsed.errors[:ROW_ERRORS_MAX]]
+    return AnalyzeResponse(
+        format=fmt, focus_version=parsed.focus_version, currencies=currencies, months=months, line_groups=groups,
+        reconciliation=rec, breakdowns=breakdowns, findings=[f for f, _ in pairs], opportunities=[o for _, o in pairs],
+        row_errors=errors, row_errors_total=len(parsed.errors), warnings=warn.result())
