@@ -58,44 +58,86 @@ def _sums(mask: np.ndarray, values: np.ndarray, currency: np.ndarray) -> dict[st
     return out
 
 
-def _group(lines: Lines, keys: np.ndarray, mask: np.ndarray, with_quantity: bool = False) -> list[SpendGroup]:
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, list]:
+    """(codes, distinct values): group by object identity first (rows decoded from one dictionary share
+    their string objects), then merge equal values across identities. No per-row string comparisons."""
+    if not len(values):
+        return np.zeros(0, np.int64), []
+    ids = np.fromiter(map(id, values), dtype=np.int64, count=len(values))
+    _, first, inv = np.unique(ids, return_index=True, return_inverse=True)
+    index: dict = {}
+    remap = np.array([index.setdefault(values[i], len(index)) for i in first], dtype=np.int64)
+    return remap[inv], list(index)
+
+
+def _combine(*arrays: np.ndarray, memo: dict | None = None) -> tuple[np.ndarray, list[tuple]]:
+    """One integer code per distinct combination of the arrays' values, and the combinations.
+
+    ``memo`` maps (id of array, selection) to its factorisation, so a column grouped several times is
+    factorised once."""
+    code = np.zeros(len(arrays[0]), np.int64)
+    parts = []
+    for a in arrays:
+        key = id(a)
+        if memo is not None and key in memo:
+            c, vals = memo[key]
+        else:
+            c, vals = _factorize(a)
+            if memo is not None:
+                memo[key] = (c, vals)
+        code = code * len(vals) + c if vals else code
+        parts.append(vals)
+    uniq, inv = np.unique(code, return_inverse=True)
+    combos = []
+    for u in uniq:
+        combo, rest = [], int(u)
+        for vals in reversed(parts):
+            combo.append(vals[rest % len(vals)])
+            rest //= len(vals)
+        combos.append(tuple(reversed(combo)))
+    return inv, combos
+
+
+def _group(lines: Lines, keys: np.ndarray, mask: np.ndarray, with_quantity: bool = False,
+           memo: dict | None = None) -> list[SpendGroup]:
     sel = mask & ~np.isnan(lines.billed)
     if not sel.any():
         return []
-    combo = np.array([f"{k}\x1f{c}" for k, c in zip(keys[sel], lines.currency[sel])], dtype=object)
-    uniq, inv = np.unique(combo, return_inverse=True)
+    memo = {} if memo is None else memo
+    memo.setdefault(("keep", id(keys)), keys)  # holding the array keeps its id unique while the memo lives
+    key_sel = memo.setdefault(("sel", id(keys), sel.tobytes()), keys[sel])
+    cur_sel = memo.setdefault(("sel", id(lines.currency), sel.tobytes()), lines.currency[sel])
+    inv, combos = _combine(key_sel, cur_sel, memo=memo)
     billed = np.bincount(inv, weights=lines.billed[sel])
     eff = np.bincount(inv, weights=np.nan_to_num(lines.effective[sel], nan=0.0))
     count = np.bincount(inv)
     qty = np.bincount(inv, weights=np.nan_to_num(lines.quantity[sel], nan=0.0)) if with_quantity else None
-    out = []
-    for i, u in enumerate(uniq):
-        key, cur = u.split("\x1f")
-        out.append(SpendGroup(key=key or "(unknown)", currency=cur, billed_cost=money(billed[i]),
-                              effective_cost=money(eff[i]), lines=int(count[i]),
-                              quantity=None if qty is None else sig(qty[i])))
+    out = [SpendGroup(key=str(key) or "(unknown)", currency=cur, billed_cost=money(billed[i]),
+                      effective_cost=money(eff[i]), lines=int(count[i]), quantity=None if qty is None else sig(qty[i]))
+           for i, (key, cur) in enumerate(combos)]
     return sorted(out, key=lambda g: (g.currency, -g.billed_cost, g.key))
 
 
 def line_groups(lines: Lines) -> tuple[list[LineGroup], dict[tuple, list[int]]]:
     usage = (lines.status == RECOGNISED) & (lines.category == ChargeCategory.USAGE.value) & ~np.isnan(lines.billed)
-    acc: dict[tuple, list] = defaultdict(lambda: [0.0, 0.0, 0.0, 0, False, []])
-    for i in np.flatnonzero(usage):
-        key = (lines.provider[i], lines.model[i], lines.kind[i], lines.currency[i])
-        a = acc[key]
-        q = lines.quantity[i]
-        a[0] += 0.0 if q != q else q
-        a[1] += lines.billed[i]
-        a[2] += lines.effective[i] if lines.effective[i] == lines.effective[i] else lines.billed[i]
-        a[3] += 1
-        a[4] = a[4] or bool(lines.batch[i])
-        if len(a[5]) < EVIDENCE_ROWS:
-            a[5].append(int(lines.row[i]))
-    groups = [LineGroup(provider=p, model=m, usage_kind=UsageKind(k), currency=c, quantity=sig(a[0]),
-                        billed_cost=money(a[1]), effective_cost=money(a[2]), rows=a[3], batch=a[4])
-              for (p, m, k, c), a in acc.items()]
-    groups = sorted(groups, key=lambda g: (g.provider, g.model, g.usage_kind.value, g.currency))
-    rows = {(p, m, k, c): a[5] for (p, m, k, c), a in acc.items()}
+    idx = np.flatnonzero(usage)
+    if not idx.size:
+        return [], {}
+    inv, combos = _combine(lines.provider[idx], lines.model[idx], lines.kind[idx], lines.currency[idx])
+    qty = np.bincount(inv, weights=np.nan_to_num(lines.quantity[idx], nan=0.0))
+    billed = np.bincount(inv, weights=lines.billed[idx])
+    eff = np.bincount(inv, weights=np.where(np.isnan(lines.effective[idx]), lines.billed[idx], lines.effective[idx]))
+    count = np.bincount(inv)
+    batch = np.bincount(inv, weights=lines.batch[idx].astype(float)) > 0
+    order = np.argsort(inv, kind="stable")  # rows of each group, in file order
+    starts = np.concatenate([[0], np.cumsum(count)[:-1]])
+    groups, rows = [], {}
+    for i, (p, m, k, c) in enumerate(combos):
+        groups.append(LineGroup(provider=p, model=m, usage_kind=UsageKind(k), currency=c, quantity=sig(qty[i]),
+                                billed_cost=money(billed[i]), effective_cost=money(eff[i]), rows=int(count[i]),
+                                batch=bool(batch[i])))
+        rows[(p, m, k, c)] = lines.row[idx[order[starts[i]:starts[i] + min(count[i], EVIDENCE_ROWS)]]].tolist()
+    groups.sort(key=lambda g: (g.provider, g.model, g.usage_kind.value, g.currency))
     return groups, rows
 
 
@@ -244,10 +286,12 @@ def analyze_parsed(parsed: Parsed, fmt: InvoiceFormat) -> AnalyzeResponse:
     pairs = findings(groups, rows, months)
     model_key = np.where(lines.model == "", lines.service, lines.model)
     ok = status != REJECTED
+    memo: dict = {}
     breakdowns = Breakdowns(
-        by_provider=_group(lines, lines.provider, ok), by_model=_group(lines, model_key, ok, with_quantity=False),
-        by_usage_kind=_group(lines, np.where(lines.kind == "", "unclassified", lines.kind), ok),
-        by_period=_group(lines, lines.period, ok), by_charge_category=_group(lines, lines.category, ok))
+        by_provider=_group(lines, lines.provider, ok, memo=memo), by_model=_group(lines, model_key, ok, memo=memo),
+        by_usage_kind=_group(lines, np.where(lines.kind == "", "unclassified", lines.kind), ok, memo=memo),
+        by_period=_group(lines, lines.period, ok, memo=memo),
+        by_charge_category=_group(lines, lines.category, ok, memo=memo))
     currencies = sorted(set(cur[~np.isnan(lines.billed)].tolist()))
     if parsed.unknown_columns:
         warn.add(WarningCode.UNKNOWN_COLUMNS, "invoice.csv",

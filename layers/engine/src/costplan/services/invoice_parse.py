@@ -119,10 +119,44 @@ def _focus_version(header: set[str], requested: str | None) -> str:
     return next((v for v in fits if present <= set(focus_columns(v))), fits[-1])
 
 
+def _header(text: str) -> list[str]:
+    try:
+        return [h.strip().lstrip("\ufeff") for h in next(csv.reader(io.StringIO(text[:65536])))]
+    except StopIteration:
+        raise RequestRejected("The invoice CSV is empty", [FieldError("invoice.csv", "no header row")]) from None
+
+
+def _parse_focus_arrow(text: str, header: list[str], v: str, unknown: list[str]) -> Parsed | None:
+    from costplan.services import invoice_arrow as A
+
+    qty = "ConsumedQuantity" if "ConsumedQuantity" in header else "PricingQuantity"
+    unit = "ConsumedUnit" if "ConsumedUnit" in header else "PricingUnit"
+    model_cols = [c for c in FOCUS_MODEL_COLUMNS if c in header]
+    usage_cols = [c for c in FOCUS_USAGE_COLUMNS if c in header]
+    wanted = sorted({"BilledCost", "EffectiveCost", "ChargePeriodStart", "ProviderName", "ServiceName",
+                     "BillingCurrency", "ChargeCategory", "ChargeClass", "ChargeDescription", qty, unit,
+                     *model_cols, *usage_cols} & set(header))
+    cols = A.read(text, wanted)
+    if cols is None:
+        return None  # some row has the wrong width: the exact path names it
+    errors: list = []
+    billed, bad_b = A.floats(cols["BilledCost"], "BilledCost", errors, required=True)
+    effective, bad_e = A.floats(cols["EffectiveCost"], "EffectiveCost", errors, required=False)
+    quantity, bad_q = A.floats(cols[qty], "ConsumedQuantity", errors, required=False)
+    period, bad_p = A.periods(cols["ChargePeriodStart"], "ChargePeriodStart", errors)
+    lines = A.lines(cols, model_cols, usage_cols, qty, unit, bad_b | bad_e | bad_q | bad_p, billed, effective,
+                    quantity, period)
+    return Parsed(lines, sorted(errors), v, unknown)
+
+
 def parse_focus(text: str, version: str | None) -> Parsed:
-    header, rows, errors, bad = _read_csv(text)
+    header = _header(text)
     v = _focus_version(set(header), version)
     unknown = [h for h in header if h not in focus_known() and not h.lower().startswith("x_")]
+    fast = _parse_focus_arrow(text, header, v, unknown)
+    if fast is not None:
+        return fast
+    header, rows, errors, bad = _read_csv(text)
     get = _zip(header, rows)
     n = len(rows)
     row = np.arange(1, n + 1)
