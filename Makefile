@@ -37,9 +37,11 @@ openapi: $(STAMP)  ## regenerate contracts/openapi.json (refuses breaking change
 catalog: $(STAMP)  ## regenerate the hosted-LLM catalog artifact from genai-prices (AS_OF=YYYY-MM-DD)
 	$(BIN)/python -m costplan.catalog.build_llm $(if $(AS_OF),--as-of $(AS_OF))
 
-bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests)
+bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests); pandas is a benchmark-only dependency
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	$(BIN)/python benchmarks/plan_llm.py
 	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/invoice.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .coverage

@@ -166,3 +166,21 @@ def test_a_request_dropped_under_requests_starts_the_same_job(aws):
 def test_unknown_report_is_a_404(aws):
     r = _get(aws, "/api/v1/report/ffffffffffffffffffffffffffffffff", "ffffffffffffffffffffffffffffffff")
     assert r["statusCode"] == 404 and json.loads(r["body"])["error"]["code"] == "NOT_FOUND"
+
+
+def test_an_invoice_dropped_under_invoices_is_analysed_into_a_report(aws):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from invoice_data import focus_csv
+
+    aws["s3"].put_object(Bucket=BUCKET, Key="invoices/october.csv", Body=focus_csv("1.2").encode())
+    event = load_event("report_worker_s3")
+    body = json.loads(event["Records"][0]["body"])
+    body["Records"][0]["s3"]["object"]["key"] = "invoices/october.csv"
+    event["Records"][0]["body"] = json.dumps(body)
+    assert worker.handler(event, aws["ctx"]) == {"batchItemFailures": []}
+    keys = [o["Key"] for o in aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="reports/")["Contents"]]
+    md = aws["s3"].get_object(Bucket=BUCKET, Key=next(k for k in keys if k.endswith(".md")))["Body"].read().decode()
+    assert "# Invoice analysis: invoices/october.csv" in md and "opportunities" in md

@@ -188,6 +188,7 @@ class ReportKind(StrEnum):
     PLAN_LLM = "plan_llm"
     RANK_CATALOG = "rank_catalog"
     PLAN_SCALING = "plan_scaling"
+    INVOICE_ANALYZE = "invoice_analyze"
 
 
 class ReportFormat(StrEnum):

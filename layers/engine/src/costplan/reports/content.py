@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from costplan_contracts.invoice import AnalyzeResponse
 from costplan_contracts.plan_llm import PlanLlmResponse
 from costplan_contracts.plan_scaling import PlanScalingResponse
 from costplan_contracts.rank_catalog import RankCatalogResponse
@@ -125,3 +126,30 @@ def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, bas
         rows=rows, chart=[(_label(c.provider, f"{c.instance_type} x{c.instances_at_peak}"), c.monthly_cost_usd)
                           for c in r.configurations],
         provenance=sorted(sources), **_common(r))
+
+
+def from_invoice(r: AnalyzeResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
+    rec = r.reconciliation
+    rows = [[i, o.finding_type.value, o.title, o.estimated_monthly_savings_usd, o.confidence.value,
+             "; ".join(o.assumptions)] for i, o in enumerate(r.opportunities, start=1)]
+    total = sum(o.estimated_monthly_savings_usd for o in r.opportunities)
+    summary = [
+        f"Billed: {', '.join(f'{_usd(v)} {c}' for c, v in rec.input_billed_cost_total.items()) or 'nothing'} over "
+        f"{rec.input_rows} rows ({rec.recognised_rows} recognised AI lines, {rec.unrecognised_rows} other, "
+        f"{rec.rejected_rows} rejected).",
+        f"Credits, refunds and adjustments, kept apart: "
+        f"{', '.join(f'{_usd(v)} {c}' for c, v in rec.credits_and_adjustments_billed_cost.items()) or 'none'}.",
+        f"{len(r.opportunities)} opportunities, estimated at {_usd(total)}/month together (they can overlap).",
+    ]
+    if r.opportunities:
+        best = r.opportunities[0]
+        summary.append(f"Largest: {best.title} ({_usd(best.estimated_monthly_savings_usd)}/month, "
+                       f"{best.confidence.value} confidence).")
+    sources = {(f.evidence.catalog_provenance.source, f.evidence.catalog_provenance.as_of)
+               for f in r.findings if f.evidence.catalog_provenance}
+    return ReportContent(
+        title=title, kind="invoice_analyze", as_of=as_of, summary=summary,
+        columns=["Rank", "Finding", "Opportunity", "Monthly savings USD", "Confidence", "Assumptions"], rows=rows,
+        chart=[(o.title[:44], o.estimated_monthly_savings_usd) for o in r.opportunities[:15]],
+        steps=[], exclusions=[], provenance=sorted(sources),
+        warnings=[(w.code.value, w.severity.value, w.field or "", w.message, w.action) for w in r.warnings])

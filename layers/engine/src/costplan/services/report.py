@@ -35,6 +35,11 @@ def _source(kind: ReportKind):
         from costplan_contracts.rank_catalog import RankCatalogRequest, RankCatalogResponse
 
         return RankCatalogRequest, RankCatalogResponse, rank_catalog, C.from_rank_catalog
+    if kind == ReportKind.INVOICE_ANALYZE:
+        from costplan.services.invoice import analyze
+        from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse
+
+        return AnalyzeRequest, AnalyzeResponse, analyze, C.from_invoice
     from costplan.services.plan_scaling import plan_scaling
     from costplan_contracts.plan_scaling import PlanScalingRequest, PlanScalingResponse
 
@@ -219,6 +224,7 @@ def file_for(rid: str, fmt: ReportFormat, ports: Ports) -> tuple[str, dict]:
 
 
 REQUESTS_PREFIX = "requests/"
+INVOICES_PREFIX = "invoices/"  # billing exports too large for the API; analysed into a report
 
 
 def handle_message(body: dict, receive_count: int, ports: Ports) -> None:
@@ -229,12 +235,13 @@ def handle_message(body: dict, receive_count: int, ports: Ports) -> None:
         return
     for record in body.get("Records", []):  # S3 event notification (s3:TestEvent has none)
         key = record["s3"]["object"]["key"]
-        if not key.startswith(REQUESTS_PREFIX):
+        if not key.startswith((REQUESTS_PREFIX, INVOICES_PREFIX)):
             continue
         raw = ports.store.get(key)
         try:
-            req = ReportRequest.model_validate_json(raw)
-        except ValidationError as e:
+            req = (ReportRequest.model_validate_json(raw) if key.startswith(REQUESTS_PREFIX)
+                   else invoice_report_request(key, raw.decode("utf-8")))
+        except (ValidationError, UnicodeDecodeError) as e:
             raise PermanentFailure(f"{key} is not a valid report request: {e}") from e
         job, _ = submit_direct(req, ports)
         process(job["report_id"], ports, receive_count)
@@ -248,3 +255,12 @@ def submit_direct(req: ReportRequest, ports: Ports) -> tuple[dict, bool]:
         "report_id": rid, "status": JobStatus.QUEUED.value, "progress": 0.0, "attempts": 0,
         "request": req.model_dump_json(), "formats": [f.value for f in req.formats], "files": {}, "error": None,
         "created_at": stamp, "updated_at": stamp})
+
+
+def invoice_report_request(key: str, text: str) -> ReportRequest:
+    """A report request for a billing export dropped under invoices/: FOCUS or CUR, told apart by the header."""
+    header = text.split("\n", 1)[0]
+    fmt = "focus" if "BilledCost" in header else "cur"
+    return ReportRequest.model_validate({
+        "source": {"kind": ReportKind.INVOICE_ANALYZE.value, "request": {"invoice": {"format": fmt, "csv": text}}},
+        "formats": [f.value for f in ReportFormat], "title": f"Invoice analysis: {key}"})
