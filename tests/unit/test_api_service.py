@@ -12,7 +12,8 @@ from costplan_contracts.enums import FallbackStep, ReasonCode, Severity, StepSta
 from costplan_contracts.plan_llm import PlanLlmRequest
 
 WORKLOAD = {"input_tokens_per_month": 5e8, "output_tokens_per_month": 1e8}
-CHAIN = [FallbackStep.STRICT, FallbackStep.RELAX_UNIT, FallbackStep.RELAX_BUDGET, FallbackStep.RELAX_PROVIDER]
+CHAIN = [FallbackStep.STRICT, FallbackStep.RELAX_UNIT, FallbackStep.RELAX_BUDGET, FallbackStep.RELAX_PROVIDER,
+         FallbackStep.RELAX_QUALITY]
 
 
 def plan(**body):

@@ -32,6 +32,7 @@ class FallbackStep(StrEnum):
     RELAX_UNIT = "relax_unit"
     RELAX_BUDGET = "relax_budget"
     RELAX_PROVIDER = "relax_provider"
+    RELAX_QUALITY = "relax_quality"
 
 
 class StepStatus(StrEnum):
@@ -56,6 +57,8 @@ class ReasonCode(StrEnum):
     PRICE_MISSING_CACHE_READ = "PRICE_MISSING_CACHE_READ"
     REQUESTS_REQUIRED = "REQUESTS_REQUIRED"
     OVER_BUDGET = "OVER_BUDGET"
+    QUALITY_UNKNOWN = "QUALITY_UNKNOWN"
+    BELOW_MIN_QUALITY = "BELOW_MIN_QUALITY"
     UNIT_INCOMPATIBLE = "UNIT_INCOMPATIBLE"
     ATTRIBUTE_MISMATCH = "ATTRIBUTE_MISMATCH"
     PROVIDER_WORKLOAD_UNSUPPORTED = "PROVIDER_WORKLOAD_UNSUPPORTED"
@@ -108,6 +111,9 @@ class WarningCode(StrEnum):
     SCENARIO_ASSUMPTION = "SCENARIO_ASSUMPTION"
     SCENARIO_NOT_APPLICABLE = "SCENARIO_NOT_APPLICABLE"
     COSTS_ESTIMATED_FROM_CATALOG = "COSTS_ESTIMATED_FROM_CATALOG"
+    QUALITY_RELAXED = "QUALITY_RELAXED"
+    QUALITY_PROFILE_DEFAULTED = "QUALITY_PROFILE_DEFAULTED"
+    QUALITY_ESTIMATED = "QUALITY_ESTIMATED"
 
 
 class ConversionFactor(StrEnum):
@@ -269,3 +275,19 @@ class ScenarioAction(StrEnum):
     COMMITMENT = "commitment"
     VOLUME_GROWTH = "volume_growth"
     MOVE_TO_SELF_HOSTED = "move_to_self_hosted"
+
+
+class WorkloadProfile(StrEnum):
+    CHAT = "chat"
+    CODING = "coding"
+    RAG_LONG_CONTEXT = "rag_long_context"
+    SUMMARIZATION = "summarization"
+    EXTRACTION = "extraction"
+    REASONING = "reasoning"
+    AGENTIC = "agentic"
+
+
+class Objective(StrEnum):
+    MIN_COST = "min_cost"
+    MAX_QUALITY_PER_DOLLAR = "max_quality_per_dollar"
+    BALANCED = "balanced"

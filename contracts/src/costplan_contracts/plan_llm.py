@@ -8,11 +8,13 @@ from costplan_contracts import bounds as B
 from costplan_contracts.common import ContractModel, Provenance, Warning
 from costplan_contracts.enums import (
     Deployment,
+    Objective,
     Precision,
     PriceBasis,
     PricingModel,
     PricingUnit,
     ThroughputBasis,
+    WorkloadProfile,
 )
 from costplan_contracts.ranking import ExclusionExample, ExclusionGroup, Exclusions, StepResult  # noqa: F401 (re-export)
 
@@ -93,6 +95,10 @@ class PlanLlmRequest(ContractModel):
                                    description="hosted_api (per-token APIs), self_hosted (GPU instances) or both")
     slo: Slo = Field(default_factory=Slo)
     self_hosted: SelfHostedOptions = Field(default_factory=SelfHostedOptions)
+    workload_profile: WorkloadProfile | None = Field(default=None, description="Weights the quality index")
+    min_quality: float | None = Field(default=None, ge=0, le=100, description="Quality index floor (0-100)")
+    objective: Objective = Objective.MIN_COST
+    balance_weight: float = Field(default=0.5, ge=0, le=1, description="balanced: the weight of quality vs cost")
 
 
 class CostBreakdown(ContractModel):
@@ -155,6 +161,14 @@ class SelfHostedDetail(ContractModel):
     throughput_provenance: Provenance
 
 
+class RowQuality(ContractModel):
+    profile: WorkloadProfile
+    index: float = Field(description="Profile-weighted mean of normalised benchmark scores, 0-100")
+    coverage: float = Field(description="Share of the profile's weight the model has scores for")
+    estimated: bool = Field(description="Some score was borrowed from a sibling model")
+    sources: list[Provenance]
+
+
 class PlanRow(ContractModel):
     rank: int
     provider: str
@@ -175,6 +189,7 @@ class PlanRow(ContractModel):
     provenance: Provenance
     deployment: Deployment = Deployment.HOSTED_API
     self_hosted: SelfHostedDetail | None = None
+    quality: RowQuality | None = None
 
 
 class CatalogInfo(ContractModel):

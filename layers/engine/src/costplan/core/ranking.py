@@ -19,7 +19,8 @@ A component with zero quantity costs 0 even where its price is missing; a compon
 positive quantity and a missing (NaN) price excludes the candidate with a reason code. It is
 never priced at 0.
 
-Order: admitted candidates by (cost, provider key, model key), ascending. The keys are the
+Order: admitted candidates by (objective key, provider key, model key), ascending; the default
+objective's key is the cost itself. The keys are the
 ranks of the provider and model id strings, so the order does not depend on catalog order.
 
 Stable signature: ``rank_configs(candidates, workload, constraints, *, top_k)``. Later kinds
@@ -63,13 +64,25 @@ class Reason(IntEnum):
     UNIT_INCOMPATIBLE = 19
     ATTRIBUTE_MISMATCH = 20
     PROVIDER_WORKLOAD_UNSUPPORTED = 21
+    # Quality-aware ranking
+    QUALITY_UNKNOWN = 22
+    BELOW_MIN_QUALITY = 23
+
+
+class Objective(IntEnum):
+    """What the order optimises. Ties always break on provider id, then model id."""
+
+    MIN_COST = 0  # cost ascending
+    MAX_QUALITY_PER_DOLLAR = 1  # quality / cost descending
+    BALANCED = 2  # w x quality/100 - (1 - w) x cost/max admitted cost, descending
 
 
 # Plain ints, in precedence order after the catalog's own blocks (IntEnum members are slow in numpy calls).
 _CHECK_ORDER = [int(r) for r in (
     Reason.UNIT_MISMATCH, Reason.PROVIDER_EXCLUDED, Reason.PROVIDER_NOT_ALLOWED, Reason.CONTEXT_WINDOW_UNKNOWN,
     Reason.CONTEXT_WINDOW_TOO_SMALL, Reason.PRICE_MISSING_INPUT, Reason.PRICE_MISSING_OUTPUT,
-    Reason.PRICE_MISSING_CACHE_READ, Reason.REQUESTS_REQUIRED, Reason.OVER_BUDGET,
+    Reason.PRICE_MISSING_CACHE_READ, Reason.REQUESTS_REQUIRED, Reason.QUALITY_UNKNOWN, Reason.BELOW_MIN_QUALITY,
+    Reason.OVER_BUDGET,
 )]
 
 
@@ -88,6 +101,7 @@ class Candidates:
     unit_code: np.ndarray  # native pricing unit (costplan.core.units.UNIT_CODES)
     blocked: np.ndarray  # Reason fixed before ranking (deprecated, adaptive, does not fit, ...), else 0
     fixed_monthly_usd: np.ndarray | None = None  # self-hosted: instances x hourly x 730; None means 0 for all
+    quality: np.ndarray | None = None  # quality index 0..100 under the request's profile; NaN unknown
 
     def __len__(self) -> int:
         return int(self.input_per_1m.shape[0])
@@ -110,6 +124,10 @@ class Constraints:
     allowed_providers: np.ndarray | None = None  # bool per provider code; None admits every provider
     excluded_providers: np.ndarray | None = None  # bool per provider code
     ignore_blocked: frozenset[Reason] = field(default_factory=frozenset)
+    needs_quality: bool = False  # an unknown quality excludes the candidate (never scored as 0)
+    min_quality: float = 0.0
+    objective: Objective = Objective.MIN_COST
+    balance_weight: float = 0.5  # the quality weight of Objective.BALANCED
 
 
 @dataclass(frozen=True)
@@ -136,6 +154,17 @@ def _mask(table: np.ndarray | None, codes: np.ndarray, default: bool) -> np.ndar
     return table[codes]
 
 
+def _objective_key(cost: np.ndarray, quality: np.ndarray, idx: np.ndarray, k: Constraints) -> np.ndarray:
+    """The ascending sort key of the objective (cost itself for MIN_COST)."""
+    if k.objective == Objective.MIN_COST or not idx.size:
+        return cost
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if k.objective == Objective.MAX_QUALITY_PER_DOLLAR:
+            return -np.where(cost > 0, quality / cost, np.inf)
+        top = float(cost[idx].max()) or 1.0
+        return -(k.balance_weight * quality / 100.0 - (1.0 - k.balance_weight) * cost / top)
+
+
 def rank_configs(candidates: Candidates, workload: Workload, constraints: Constraints, *, top_k: int) -> RankResult:
     """Cost every candidate, exclude with reasons, and order the admitted ones."""
     c, w, k = candidates, workload, constraints
@@ -153,6 +182,7 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
     if k.ignore_blocked:
         blocked = np.where(np.isin(blocked, [int(r) for r in k.ignore_blocked]), 0, blocked)
     needs_context = k.min_context > 0 and not k.unknown_context_ok
+    quality = c.quality if c.quality is not None else np.full(len(c), np.nan)
     conditions = [
         blocked != 0,
         ~_mask(k.admitted_units, c.unit_code, True),
@@ -164,6 +194,8 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
         np.isnan(output_usd),
         np.isnan(cached_usd),
         has_fee & (not requests_known),
+        (np.isnan(quality) if k.needs_quality else False),
+        (quality < k.min_quality if k.min_quality > 0 else False),
         cost > k.budget_usd,
     ]
     choices = [blocked, *_CHECK_ORDER]
@@ -175,9 +207,10 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
             reason[:] = choice
 
     idx = np.flatnonzero(reason == 0)
-    if idx.size > top_k:  # only rows as cheap as the k-th can place; ties at the k-th all stay in
-        kth = np.partition(cost[idx], top_k - 1)[top_k - 1]
-        idx = idx[cost[idx] <= kth]
-    order = idx[np.lexsort((c.model_key[idx], c.provider_key[idx], cost[idx]))][:top_k]
+    key = _objective_key(cost, quality, idx, k)
+    if idx.size > top_k:  # only rows as good as the k-th can place; ties at the k-th all stay in
+        kth = np.partition(key[idx], top_k - 1)[top_k - 1]
+        idx = idx[key[idx] <= kth]
+    order = idx[np.lexsort((c.model_key[idx], c.provider_key[idx], key[idx]))][:top_k]
     admitted = int(np.count_nonzero(reason == 0))
     return RankResult(order, cost, input_usd, output_usd, cached_usd, request_usd, reason, admitted)

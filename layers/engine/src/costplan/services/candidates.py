@@ -46,6 +46,13 @@ class CandidateSet:
             return provider, self.catalog.model[self.hosted.idx[j]]
         return provider, self.universe.sh_ids[self.sizing.rows[j - self.n_hosted]]
 
+    def model_id(self, j: int) -> str:
+        """The canonical model of candidate j (hosted canonical id, or the self-hosted open-weight model)."""
+        if self.is_hosted(j):
+            return self.catalog.canonical[self.hosted.idx[j]]
+        r = self.sizing.rows[j - self.n_hosted]
+        return self.sh_catalog.models[self.sh_catalog.grid.model[r]].model_id
+
     def in_name_order(self) -> np.ndarray:
         """Every candidate index, ordered by (provider id, model id): a counting sort over the universe."""
         pos = np.full(self.universe.size, -1, np.int64)

@@ -1,6 +1,6 @@
 """The fallback chain, provider filters, exclusions and relax warnings: one implementation, every ranking.
 
-strict -> relax_unit -> relax_budget -> relax_provider. Each step relaxes one more constraint
+strict -> relax_unit -> relax_budget -> relax_provider -> relax_quality. Each step relaxes one more constraint
 of the step before; the chain stops at the first step whose ranking admits a row, and every
 step records what it did (produced_results, no_results, noop with the reason, or not_run).
 """
@@ -62,6 +62,12 @@ def chain(spec: ChainSpec, unit_codes_in_scope: np.ndarray) -> Iterator[tuple[Fa
     else:
         base = replace(base, allowed_providers=None)
         yield FallbackStep.RELAX_PROVIDER, base, "drop the provider allow-list (exclude_providers still applies)"
+    if base.min_quality <= 0:
+        yield FallbackStep.RELAX_QUALITY, None, "no min_quality was set"
+    else:
+        floor = base.min_quality
+        base = replace(base, min_quality=0.0)
+        yield FallbackStep.RELAX_QUALITY, base, f"drop the quality floor of {floor:g}"
 
 
 def run_chain(candidates: Candidates, workload: Workload, spec: ChainSpec, providers: tuple[str, ...],

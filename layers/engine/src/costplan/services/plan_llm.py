@@ -11,6 +11,7 @@ import numpy as np
 from costplan.catalog.llm import NATIVE_UNIT, LlmCatalog, get_llm_catalog
 from costplan.catalog.universe import get_universe
 from costplan.core.ranking import Constraints, Reason, Workload
+from costplan.core.ranking import Objective as CoreObjective
 from costplan.core.throughput import Shape
 from costplan.core.units import UNITS, convertible
 from costplan.services.candidates import SELF_HOSTED_UNIT, CandidateSet, combine
@@ -24,11 +25,21 @@ from costplan.services.fallback import (
     run_chain,
 )
 from costplan.services.hosted import hosted_block, resolve_model
+from costplan.services.plan_quality import quality_relaxed_warning, quality_rows
 from costplan.services.plan_rows import build_rows
 from costplan.services.plan_warnings import row_warnings, self_hosted_warnings, unit_warning
 from costplan.services.selfhosted import SECONDS_PER_MONTH, Measured, Traffic, scope_rows, size
 from costplan.services.warnings import WarningCollector
-from costplan_contracts.enums import Deployment, FallbackStep, PricingUnit, ReasonCode, Severity, WarningCode
+from costplan_contracts.enums import (
+    Deployment,
+    FallbackStep,
+    Objective,
+    PricingUnit,
+    ReasonCode,
+    Severity,
+    WarningCode,
+    WorkloadProfile,
+)
 from costplan_contracts.plan_llm import (
     CatalogInfo,
     IoMix,
@@ -89,6 +100,34 @@ def _self_hosted(req: PlanLlmRequest, canonical: str | None, warn: WarningCollec
     return sh, size(sh, scope, traffic, opts.pricing_model.value, opts.target_utilisation, measured)
 
 
+_OBJECTIVE = {Objective.MIN_COST: CoreObjective.MIN_COST,
+              Objective.MAX_QUALITY_PER_DOLLAR: CoreObjective.MAX_QUALITY_PER_DOLLAR,
+              Objective.BALANCED: CoreObjective.BALANCED}
+
+
+def _needs_quality(req: PlanLlmRequest) -> bool:
+    return req.min_quality is not None or req.objective != Objective.MIN_COST
+
+
+def _with_quality(req: PlanLlmRequest, cs: CandidateSet, warn: WarningCollector) -> tuple[CandidateSet, str | None]:
+    """Attach each candidate's quality index under the request's profile (NaN when unscored)."""
+    profile = req.workload_profile
+    if profile is None and _needs_quality(req):
+        profile = WorkloadProfile.CHAT
+        warn.add(WarningCode.QUALITY_PROFILE_DEFAULTED, "workload_profile",
+                 "Quality was needed but no workload_profile was given; the chat profile's weights were used.",
+                 "Set workload_profile (chat, coding, rag_long_context, summarization, extraction, reasoning, agentic).",
+                 Severity.INFO)
+    if profile is None:
+        return cs, None
+    from costplan.catalog.quality import profile_quality
+
+    scores = profile_quality(profile.value)
+    models = [cs.model_id(j) for j in range(len(cs))]
+    quality = np.array([scores[m].index if m in scores else np.nan for m in models], dtype=float)
+    return replace(cs, candidates=replace(cs.candidates, quality=quality)), profile.value
+
+
 def _chain_spec(req: PlanLlmRequest, cs: CandidateSet, allowed, excluded) -> ChainSpec:
     c = req.constraints
     requested = c.pricing_unit.value
@@ -107,6 +146,8 @@ def _chain_spec(req: PlanLlmRequest, cs: CandidateSet, allowed, excluded) -> Cha
             admitted_units=np.array([u == requested or u in opted_in for u in UNITS]),
             allowed_providers=allowed, excluded_providers=excluded,
             ignore_blocked=frozenset({Reason.MODEL_DEPRECATED}) if c.include_deprecated else frozenset(),
+            needs_quality=_needs_quality(req), min_quality=req.min_quality or 0.0,
+            objective=_OBJECTIVE[req.objective], balance_weight=req.balance_weight,
         ),
         relaxed_units=np.array([convertible(u, requested) or u in through_model for u in UNITS]),
         requested_unit=requested,
@@ -163,6 +204,7 @@ def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmR
                  f"Use {PricingUnit.PER_1M_TOKENS.value}, or deployment self_hosted for GPU-hour pricing.")
     sh, sizing = _self_hosted(req, canonical, warn) if want_sh else (None, None)
     cs = combine(catalog, universe, hosted_block(catalog, idx, req), sh, sizing)
+    cs, profile = _with_quality(req, cs, warn)
     allowed, excluded = provider_masks(universe.providers, c.providers, c.exclude_providers, warn)
     if canonical is not None:
         providers = sorted({cs.label(j)[0] for j in range(len(cs))})
@@ -172,7 +214,11 @@ def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmR
     result, final_step = outcome.result, outcome.final_step
     io_mix = _io_mix(req)
     rows = build_rows(cs, result, req, io_mix)
-    if rows and final_step == FallbackStep.RELAX_UNIT:
+    if profile is not None:
+        rows = quality_rows(rows, cs, result, profile, warn)
+    if rows and final_step == FallbackStep.RELAX_QUALITY:
+        quality_relaxed_warning(req, rows, cs, result, warn)
+    elif rows and final_step == FallbackStep.RELAX_UNIT:
         unit_warning(req, rows, warn)
     elif rows and final_step != FallbackStep.STRICT:
         relaxed_warnings(final_step, rows, c.monthly_budget_usd, outcome.strict_providers, warn)
