@@ -92,6 +92,20 @@ def test_invoice_responses_match_their_snapshots():
     assert snap["scenarios"] == scenarios and got == snap["response"]
 
 
+def test_insights_response_matches_its_snapshot():
+    from costplan.services.insights import quality_price
+    from costplan_contracts.insights import QualityPriceRequest
+
+    request = {"workload": {"input_tokens_per_month": 1e9, "output_tokens_per_month": 2e8}, "profile": "coding",
+               "monthly_budget_usd": 2000, "providers": ["anthropic", "openai", "google", "deepseek"]}
+    got = quality_price(QualityPriceRequest.model_validate(request)).model_dump(mode="json")
+    path = SNAPSHOTS / "insights_quality_price.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps({"request": request, "response": got}, indent=2, sort_keys=True) + "\n")
+    snap = json.loads(path.read_text())
+    assert snap["request"] == request and got == snap["response"]
+
+
 def test_openapi_document_is_current():
     assert render(merged_openapi()) == OPENAPI.read_text(), "run `make openapi` and commit contracts/openapi.json"
 
@@ -100,7 +114,7 @@ def test_committed_openapi_lists_every_route():
     doc = json.loads(OPENAPI.read_text())
     assert {"/api/v1/plan/llm", "/api/v1/meta/bounds", "/api/v1/plan/scaling",
             "/api/v1/rank/catalog", "/api/v1/invoice/analyze", "/api/v1/invoice/simulate",
-            "/api/v1/report/generate", "/api/v1/report/{report_id}"} <= set(doc["paths"])
+            "/api/v1/report/generate", "/api/v1/report/{report_id}", "/api/v1/insights/quality-price"} <= set(doc["paths"])
 
 
 def test_removing_or_renaming_a_field_is_a_breaking_change():

@@ -200,3 +200,17 @@ def test_an_invoice_over_the_lambda_payload_limit_is_a_413(lambda_context):
     event["body"] = json.dumps({"invoice": {"format": "focus", "csv": "x" * (6 * 1024 * 1024 + 10)}})
     status, body, _ = invoke(invoice_analyze, event, lambda_context)
     assert status == 413 and body["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+insights_quality_price = load_function_module("functions/insights_quality_price")
+
+
+def test_insights_event_returns_points_frontier_and_chart(lambda_context):
+    status, body, _ = invoke(insights_quality_price, load_event("insights_quality_price"), lambda_context)
+    assert status == 200 and body["points"] and body["pareto_frontier"]
+    assert body["vega_lite"]["$schema"].endswith("v5.json")
+
+
+def test_insights_unknown_profile_is_a_422_naming_the_field(lambda_context):
+    status, body, _ = invoke(insights_quality_price, load_event("insights_quality_price_bad_profile"), lambda_context)
+    assert status == 422 and body["error"]["details"][0]["field"] == "profile"

@@ -18,3 +18,4 @@ REPORT_URL_EXPIRY_SECONDS = 900
 REPORT_MAX_RECEIVES = 3
 INVOICE_BODY_MAX_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit; larger files go to S3 invoices/
 ROW_ERRORS_MAX = 100
+QUALITY_COVERAGE_DEFAULT = 0.5  # an index from one benchmark of a five-benchmark profile is not an index

@@ -99,6 +99,9 @@ class PlanLlmRequest(ContractModel):
     min_quality: float | None = Field(default=None, ge=0, le=100, description="Quality index floor (0-100)")
     objective: Objective = Objective.MIN_COST
     balance_weight: float = Field(default=0.5, ge=0, le=1, description="balanced: the weight of quality vs cost")
+    min_quality_coverage: float = Field(
+        default=B.QUALITY_COVERAGE_DEFAULT, ge=0, le=1,
+        description="A quality index resting on less of the profile's weight than this counts as unknown")
 
 
 class CostBreakdown(ContractModel):

@@ -124,7 +124,9 @@ def _with_quality(req: PlanLlmRequest, cs: CandidateSet, warn: WarningCollector)
 
     scores = profile_quality(profile.value)
     models = [cs.model_id(j) for j in range(len(cs))]
-    quality = np.array([scores[m].index if m in scores else np.nan for m in models], dtype=float)
+    floor = req.min_quality_coverage
+    quality = np.array([scores[m].index if m in scores and scores[m].coverage >= floor else np.nan for m in models],
+                       dtype=float)
     return replace(cs, candidates=replace(cs.candidates, quality=quality)), profile.value
 
 

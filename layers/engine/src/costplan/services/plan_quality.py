@@ -17,7 +17,7 @@ def quality_rows(rows: list[PlanRow], cs: CandidateSet, result: RankResult, prof
     scores = profile_quality(profile)
     out = []
     for row, j in zip(rows, result.order.tolist()):
-        q = scores.get(cs.model_id(int(j)))
+        q = scores.get(cs.model_id(int(j)))  # shown even below the coverage floor: coverage says how far to trust it
         quality = None if q is None else RowQuality(
             profile=WorkloadProfile(profile), index=round(q.index, 4), coverage=round(q.coverage, 4),
             estimated=q.estimated, sources=[Provenance(source=s, as_of=a) for s, a in q.sources])

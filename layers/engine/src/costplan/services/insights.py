@@ -1,0 +1,118 @@
+"""insights/quality-price: every scored offering priced for this workload, the exact Pareto frontier,
+annotations, and a Vega-Lite v5 chart the UI renders as is."""
+
+import numpy as np
+
+from costplan.catalog.llm import get_llm_catalog
+from costplan.catalog.quality import profile_quality
+from costplan.core.quality import pareto_frontier
+from costplan.core.ranking import Constraints, Reason, Workload, rank_configs
+from costplan.services.candidates import combine
+from costplan.services.fallback import provider_masks
+from costplan.services.hosted import hosted_block
+from costplan.services.plan_rows import money, sig
+from costplan.services.warnings import WarningCollector
+from costplan_contracts.common import Provenance
+from costplan_contracts.enums import Severity, WarningCode
+from costplan_contracts.insights import Annotation, QualityPoint, QualityPriceRequest, QualityPriceResponse
+from costplan_contracts.plan_llm import IoMix, PlanLlmRequest
+
+THRESHOLDS = (50.0, 60.0, 70.0, 80.0, 90.0)
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
+def _chart(points: list[QualityPoint], frontier: list[QualityPoint], profile: str) -> dict:
+    row = lambda p: {"model": p.model, "provider": p.provider, "monthly_cost_usd": p.monthly_cost_usd,
+                     "quality_index": p.quality_index, "estimated": "estimated" if p.estimated else "published"}
+    x = {"field": "monthly_cost_usd", "type": "quantitative", "title": "Monthly cost (USD)", "scale": {"type": "log"}}
+    y = {"field": "quality_index", "type": "quantitative", "title": f"Quality index ({profile})",
+         "scale": {"domain": [0, 100]}}
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "description": "Quality against monthly cost for this workload; the line is the Pareto frontier",
+        "width": 640, "height": 400,
+        "datasets": {"points": [row(p) for p in points], "frontier": [row(p) for p in frontier]},
+        "layer": [
+            {"data": {"name": "points"}, "mark": {"type": "point", "filled": True, "size": 60},
+             "encoding": {"x": x, "y": y,
+                          "shape": {"field": "estimated", "type": "nominal", "title": "Quality score"},
+                          "opacity": {"field": "estimated", "type": "nominal",
+                                      "scale": {"domain": ["published", "estimated"], "range": [0.9, 0.4]}},
+                          "color": {"field": "provider", "type": "nominal", "legend": None},
+                          "tooltip": [{"field": "model"}, {"field": "provider"},
+                                      {"field": "monthly_cost_usd", "format": ",.2f"},
+                                      {"field": "quality_index", "format": ".1f"}, {"field": "estimated"}]}},
+            {"data": {"name": "frontier"}, "mark": {"type": "line", "point": True, "color": "black"},
+             "encoding": {"x": x, "y": y, "order": {"field": "monthly_cost_usd", "type": "quantitative"}}},
+        ],
+    }
+
+
+def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
+    warn = WarningCollector()
+    catalog = get_llm_catalog()
+    from costplan.catalog.universe import get_universe
+
+    universe = get_universe(False)
+    w = req.workload
+    if w.input_tokens_per_month + w.output_tokens_per_month <= 0:
+        from costplan.services.errors import FieldError, RequestRejected
+
+        raise RequestRejected("Nothing to price", [FieldError("workload", "input and output tokens are both 0")])
+    plan_req = PlanLlmRequest.model_validate({"workload": w.model_dump(), "top_k": 1})  # the workload's pricing rules
+    cs = combine(catalog, universe, hosted_block(catalog, np.arange(len(catalog)), plan_req), None, None)
+    scores = profile_quality(req.profile.value)
+    models = [catalog.canonical[i] for i in cs.hosted.idx]
+    floor = req.min_quality_coverage
+    quality = np.array([scores[m].index if m in scores and scores[m].coverage >= floor else np.nan for m in models])
+    from dataclasses import replace
+
+    candidates = replace(cs.candidates, quality=quality)
+    allowed, excluded = provider_masks(universe.providers, req.providers, [], warn, field_prefix="request")
+    budget = req.monthly_budget_usd if req.monthly_budget_usd is not None else float("inf")
+    cached = w.input_tokens_per_month * w.cached_input_share
+    workload = Workload(w.input_tokens_per_month - cached, w.output_tokens_per_month, cached)
+    result = rank_configs(candidates, workload, Constraints(
+        budget_usd=budget, allowed_providers=allowed, excluded_providers=excluded, needs_quality=True,
+        min_quality=req.min_quality or 0.0), top_k=len(candidates))
+    total_tokens = w.input_tokens_per_month + w.output_tokens_per_month
+    points = []
+    for j in result.order.tolist():
+        i = int(cs.hosted.idx[j])
+        q = scores[models[j]]
+        cost = float(result.cost[j])
+        points.append(QualityPoint(
+            model=models[j], provider=catalog.providers[catalog.provider_code[i]], offering=catalog.model[i],
+            monthly_cost_usd=money(cost), effective_price_per_1m=sig(cost / total_tokens * 1e6) if total_tokens else 0.0,
+            quality_index=round(q.index, 4), coverage=round(q.coverage, 4), estimated=q.estimated,
+            price_provenance=Provenance(source=catalog.source, as_of=catalog.as_of, url=catalog.url_of[i]),
+            quality_sources=[Provenance(source=s, as_of=a) for s, a in q.sources]))
+    cost = np.array([p.monthly_cost_usd for p in points])
+    qual = np.array([p.quality_index for p in points])
+    frontier = [points[k] for k in pareto_frontier(cost, qual)] if points else []
+    annotations = []
+    for t in THRESHOLDS:
+        at = [p for p in points if p.quality_index >= t]  # points are in cost order already
+        annotations.append(Annotation(kind="cheapest_at_or_above", threshold=t, point=at[0] if at else None))
+    if req.monthly_budget_usd is not None:
+        under = [p for p in points if p.monthly_cost_usd <= req.monthly_budget_usd]
+        best = max(under, key=lambda p: (p.quality_index, -p.monthly_cost_usd), default=None)
+        annotations.append(Annotation(kind="best_quality_under_budget", threshold=req.monthly_budget_usd, point=best))
+    counts = np.bincount(result.reason.astype(np.int64), minlength=len(Reason))
+    excluded_counts = {Reason(r).name: int(counts[r]) for r in np.flatnonzero(counts[1:]) + 1}
+    if excluded_counts.get("QUALITY_UNKNOWN"):
+        warn.add(WarningCode.QUALITY_UNKNOWN, "profile",
+                 f"{excluded_counts['QUALITY_UNKNOWN']} offerings have no benchmark scores for this profile; they are "
+                 "left out, never scored as 0.", "See catalog/data/quality_scores.csv for the models covered.",
+                 Severity.INFO)
+    if not points:
+        warn.add(WarningCode.NO_CANDIDATES, None, "No scored offering meets these constraints.",
+                 "Widen the providers or the budget, or lower min_quality.", Severity.ERROR)
+    m = IoMix(input_share=round(w.input_tokens_per_month / total_tokens, 6) if total_tokens else 0.0,
+              output_share=round(w.output_tokens_per_month / total_tokens, 6) if total_tokens else 0.0,
+              cached_share_of_input=w.cached_input_share,
+              label=f"priced at this workload's mix: {w.input_tokens_per_month / max(total_tokens, 1):.1%} input / "
+                    f"{w.output_tokens_per_month / max(total_tokens, 1):.1%} output tokens")
+    return QualityPriceResponse(profile=req.profile, io_mix=m, points=points, pareto_frontier=frontier,
+                                annotations=annotations, vega_lite=_chart(points, frontier, req.profile.value),
+                                excluded=excluded_counts, warnings=warn.result())
