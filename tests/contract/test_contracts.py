@@ -23,15 +23,19 @@ FIXED_REQUEST = {
 }
 
 
+def check_snapshot(name: str, request: dict, got: dict, key: str = "request") -> None:
+    """Compare a response with contracts/snapshots/<name>.json; UPDATE_SNAPSHOTS=1 rewrites it after review."""
+    path = SNAPSHOTS / f"{name}.json"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_text(json.dumps({key: request, "response": got}, indent=2, sort_keys=True) + "\n")
+    snap = json.loads(path.read_text())
+    assert snap[key] == request
+    assert got == snap["response"]
+
+
 def test_plan_llm_response_matches_its_snapshot():
     """A change here is a contract change: review it, then UPDATE_SNAPSHOTS=1 make test."""
-    got = plan_llm(PlanLlmRequest.model_validate(FIXED_REQUEST)).model_dump(mode="json")
-    path = SNAPSHOTS / "plan_llm.json"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.write_text(json.dumps({"request": FIXED_REQUEST, "response": got}, indent=2, sort_keys=True) + "\n")
-    snap = json.loads(path.read_text())
-    assert snap["request"] == FIXED_REQUEST
-    assert got == snap["response"]
+    check_snapshot("plan_llm", FIXED_REQUEST, plan_llm(PlanLlmRequest.model_validate(FIXED_REQUEST)).model_dump(mode="json"))
 
 
 SCALING_REQUEST = {
@@ -46,12 +50,7 @@ def test_plan_scaling_response_matches_its_snapshot():
     from costplan_contracts.plan_scaling import PlanScalingRequest
 
     got = plan_scaling(PlanScalingRequest.model_validate(SCALING_REQUEST)).model_dump(mode="json")
-    path = SNAPSHOTS / "plan_scaling.json"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.write_text(json.dumps({"request": SCALING_REQUEST, "response": got}, indent=2, sort_keys=True) + "\n")
-    snap = json.loads(path.read_text())
-    assert snap["request"] == SCALING_REQUEST
-    assert got == snap["response"]
+    check_snapshot("plan_scaling", SCALING_REQUEST, got)
 
 
 CATALOG_REQUEST = {"workload_type": "speech_to_text", "quantity": {"value": 100000, "unit": "per_audio_minute"},
@@ -63,12 +62,7 @@ def test_rank_catalog_response_matches_its_snapshot():
     from costplan_contracts.rank_catalog import RankCatalogRequest
 
     got = rank_catalog(RankCatalogRequest.model_validate(CATALOG_REQUEST)).model_dump(mode="json")
-    path = SNAPSHOTS / "rank_catalog.json"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.write_text(json.dumps({"request": CATALOG_REQUEST, "response": got}, indent=2, sort_keys=True) + "\n")
-    snap = json.loads(path.read_text())
-    assert snap["request"] == CATALOG_REQUEST
-    assert got == snap["response"]
+    check_snapshot("rank_catalog", CATALOG_REQUEST, got)
 
 
 def test_invoice_responses_match_their_snapshots():
@@ -85,11 +79,7 @@ def test_invoice_responses_match_their_snapshots():
     got = {"analyze": analyze(AnalyzeRequest.model_validate({"invoice": invoice})).model_dump(mode="json"),
            "simulate": simulate(SimulateRequest.model_validate({"invoice": invoice, "scenarios": scenarios}))
            .model_dump(mode="json")}
-    path = SNAPSHOTS / "invoice.json"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.write_text(json.dumps({"scenarios": scenarios, "response": got}, indent=2, sort_keys=True) + "\n")
-    snap = json.loads(path.read_text())
-    assert snap["scenarios"] == scenarios and got == snap["response"]
+    check_snapshot("invoice", scenarios, got, key="scenarios")
 
 
 def test_insights_response_matches_its_snapshot():
@@ -98,12 +88,8 @@ def test_insights_response_matches_its_snapshot():
 
     request = {"workload": {"input_tokens_per_month": 1e9, "output_tokens_per_month": 2e8}, "profile": "coding",
                "monthly_budget_usd": 2000, "providers": ["anthropic", "openai", "google", "deepseek"]}
-    got = quality_price(QualityPriceRequest.model_validate(request)).model_dump(mode="json")
-    path = SNAPSHOTS / "insights_quality_price.json"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.write_text(json.dumps({"request": request, "response": got}, indent=2, sort_keys=True) + "\n")
-    snap = json.loads(path.read_text())
-    assert snap["request"] == request and got == snap["response"]
+    check_snapshot("insights_quality_price", request, quality_price(QualityPriceRequest.model_validate(request))
+                   .model_dump(mode="json"))
 
 
 def test_openapi_document_is_current():
