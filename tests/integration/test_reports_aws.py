@@ -184,3 +184,32 @@ def test_an_invoice_dropped_under_invoices_is_analysed_into_a_report(aws):
     keys = [o["Key"] for o in aws["s3"].list_objects_v2(Bucket=BUCKET, Prefix="reports/")["Contents"]]
     md = aws["s3"].get_object(Bucket=BUCKET, Key=next(k for k in keys if k.endswith(".md")))["Body"].read().decode()
     assert "# Invoice analysis: invoices/october.csv" in md and "opportunities" in md
+
+
+def test_a_rendering_fault_leaves_the_job_retrying_then_failed(aws, monkeypatch):
+    import costplan.services.report as report
+
+    _, job = _post(aws, "report_generate_async")
+    rid = job["report_id"]
+
+    def explode(req):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(report, "render", explode)
+    template = load_event("report_worker")["Records"][0]
+    for attempt in (1, 2, 3):
+        record = {**template, "body": json.dumps({"report_id": rid}),
+                  "attributes": {**template["attributes"], "ApproximateReceiveCount": str(attempt)}}
+        assert worker.handler({"Records": [record]}, aws["ctx"])["batchItemFailures"]
+    state = json.loads(_get(aws, f"/api/v1/report/{rid}", rid)["body"])
+    assert state["status"] == "failed" and "renderer crashed" in state["error"]
+
+
+def test_s3_keys_arrive_url_encoded_and_are_decoded(aws):
+    body = _async_body(title="From S3 with spaces")
+    aws["s3"].put_object(Bucket=BUCKET, Key="requests/Q4 finance.json", Body=json.dumps(body).encode())
+    event = load_event("report_worker_s3")
+    note = json.loads(event["Records"][0]["body"])
+    note["Records"][0]["s3"]["object"]["key"] = "requests/Q4+finance.json"
+    event["Records"][0]["body"] = json.dumps(note)
+    assert worker.handler(event, aws["ctx"]) == {"batchItemFailures": []}

@@ -1,5 +1,6 @@
 """Invoice analysis and simulation: parsers, reconciliation, findings with evidence, scenario arithmetic."""
 
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -250,3 +251,54 @@ def test_strings_from_the_invoice_are_safe_in_reports():
     out = run(csv=focus_csv("1.2", [evil]))
     service = out.breakdowns.by_provider[0].key
     assert csv_cell('=HYPERLINK("http://e.x")').startswith("'") and service == "anthropic"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
+def test_non_finite_costs_are_rejected_rows_never_nulls(value):
+    out = run(csv=focus_csv("1.2", bad_rows=((1, "BilledCost", value),)))
+    assert out.reconciliation.rejected_rows == 1 and out.row_errors[0].column == "BilledCost"
+    assert "finite" in out.row_errors[0].reason
+    assert all(math.isfinite(v) for v in out.reconciliation.input_billed_cost_total.values())
+
+
+def test_nan_in_json_line_items_is_a_validation_error():
+    with pytest.raises(Exception):
+        AnalyzeRequest.model_validate_json('{"invoice": {"format": "line_items", "data": []}, "x": NaN}')
+    out = run("line_items", data=[{"provider": "openai", "usage_kind": "input_tokens", "quantity": 1,
+                                   "billed_cost": float("nan"), "period_start": "2026-10-01"}])
+    assert out.reconciliation.rejected_rows == 1
+
+
+def test_awkward_but_valid_focus_files_take_the_exact_path_not_a_500():
+    text = focus_csv("1.2")
+    header, body = text.split("\n", 1)
+    spaced = header.replace("BilledCost,", "BilledCost ,") + "\n" + body
+    assert run(csv=spaced).reconciliation.input_rows == len(FOCUS_LINES)
+    assert run(csv=header).reconciliation.input_rows == 0  # header only, no newline
+    blank = header + "\n" + body.replace("\n", "\n\n", 1)
+    out = run(csv=blank)
+    assert out.reconciliation.rejected_rows == 1 and out.row_errors[0].row == 2  # the blank line is row 2
+
+
+@pytest.mark.parametrize("data", [[1, 2], {"data": "x"}, {"data": [1, {"results": None}]},
+                                  {"costs": {"data": [{"start_time": 1e20, "results": [
+                                      {"object": "organization.costs.result", "amount": {"value": "abc"}}]}]}},
+                                  {"costs": {"data": [{"start_time": 1790812800, "results": [
+                                      {"object": "organization.costs.result", "amount": {"value": True}}]}]}}])
+def test_malformed_openai_exports_are_errors_not_500s(data):
+    try:
+        out = run("openai", data=data)
+    except RequestRejected as e:
+        assert e.details[0].field == "invoice.data"
+        return
+    assert out.reconciliation.input_billed_cost_total == {} and out.reconciliation.input_rows == out.reconciliation.rejected_rows
+
+
+def test_non_usd_lines_are_never_compared_with_usd_catalog_prices():
+    eur = [line[:6] + ("5000", "5000") + line[8:] for line in FOCUS_LINES[2:4]]
+    out = run(csv=focus_csv("1.2", eur).replace(",USD,", ",EUR,"))
+    assert out.findings == [] and out.currencies == ["EUR"]
+    assert any(w.field == "invoice.currency" for w in out.warnings)
+    sim_out = simulate(SimulateRequest.model_validate({"invoice": {"format": "focus", "csv": focus_csv("1.2", eur).replace(",USD,", ",EUR,")},
+                                                       "scenarios": [{"action": "switch_provider", "from": "openai", "to": "openrouter"}]}))
+    assert not sim_out.steps[0].applied and sim_out.delta == 0

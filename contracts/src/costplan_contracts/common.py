@@ -6,7 +6,8 @@ from costplan_contracts.enums import ErrorCode, Severity, WarningCode
 
 
 class ContractModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False)
+    # NaN and infinities are refused in requests and can never reach a response: no price is ever "NaN".
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, allow_inf_nan=False)
 
 
 class Warning(ContractModel):

@@ -61,7 +61,7 @@ class DynamoJobStore:
 
 
 class LocalJobStore:
-    """One JSON file per job; creation is exclusive (O_EXCL), so a resubmission finds the existing job."""
+    """One JSON file per job; creation is an atomic link, so a resubmission finds the existing, complete job."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -76,12 +76,14 @@ class LocalJobStore:
         path = self._path(job["report_id"])
         with self._lock:
             path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.new")
+            tmp.write_text(json.dumps(job, sort_keys=True))
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+                os.link(tmp, path)  # atomic create-if-absent: readers never see a half-written job
             except FileExistsError:
                 return json.loads(path.read_text()), False
-            with os.fdopen(fd, "w") as f:
-                json.dump(job, f, sort_keys=True)
+            finally:
+                tmp.unlink()
             return job, True
 
     def get(self, report_id: str) -> dict | None:

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import re
 
 from costplan.reports.content import Cell, ReportContent
 
@@ -46,7 +47,7 @@ def to_json(c: ReportContent) -> bytes:
         "provenance": [{"source": s, "as_of": a} for s, a in c.provenance],
         "chart": vega_lite(c),
     }
-    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def csv_cell(value: Cell) -> Cell:
@@ -64,9 +65,14 @@ def to_csv(c: ReportContent) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|#!])")
+
+
 def md_cell(value: Cell) -> str:
+    """Markdown-safe text: HTML and Markdown syntax are escaped, so a cell can't inject links, images or tags."""
     text = "" if value is None else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    text = html.escape(text, quote=False).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _md_table(header: list[str], rows: list[list[Cell]]) -> list[str]:

@@ -149,9 +149,13 @@ def _evidence(g: LineGroup, rows: list[int], observed: float | None, catalog: fl
                     catalog_provenance=provenance)
 
 
+CATALOG_CURRENCY = "USD"  # every catalog price is in USD; other currencies are never compared with it
+
+
 def findings(groups: list[LineGroup], rows: dict, months: int) -> list[tuple[Finding, Opportunity]]:
     out: list[tuple[Finding, Opportunity]] = []
     by_model: dict[tuple[str, str, str], dict[str, LineGroup]] = defaultdict(dict)
+    groups = [g for g in groups if g.currency == CATALOG_CURRENCY]
     for g in groups:
         by_model[(g.provider, g.model, g.currency)][g.usage_kind.value] = g
     for g in groups:
@@ -225,7 +229,8 @@ def findings(groups: list[LineGroup], rows: dict, months: int) -> list[tuple[Fin
         total = inp.quantity + (outp.quantity if outp else 0.0)
         cache = hosted_quote(provider, model, UsageKind.CACHED_INPUT_TOKENS.value)
         input_quote = hosted_quote(provider, model, UsageKind.INPUT_TOKENS.value)
-        if (UsageKind.CACHED_INPUT_TOKENS.value not in kinds and inp.quantity / total >= INPUT_DOMINATES and cache
+        cached = kinds.get(UsageKind.CACHED_INPUT_TOKENS.value)
+        if ((cached is None or cached.quantity <= 0) and inp.quantity / total >= INPUT_DOMINATES and cache
                 and input_quote and cache.price < input_quote.price):
             save = CACHEABLE_SHARE * inp.quantity * (input_quote.price - cache.price) / PER_MILLION / months
             f = Finding(type=FindingType.PROMPT_CACHING_ABSENT,
@@ -305,6 +310,10 @@ def analyze_parsed(parsed: Parsed, fmt: InvoiceFormat) -> AnalyzeResponse:
         warn.add(WarningCode.MIXED_CURRENCIES, "invoice",
                  f"The invoice mixes currencies ({', '.join(currencies)}); totals are per currency, never summed.",
                  "Convert to one currency upstream to compare across them.")
+    if other := sorted(c for c in currencies if c != CATALOG_CURRENCY):
+        warn.add(WarningCode.MIXED_CURRENCIES, "invoice.currency",
+                 f"Lines in {', '.join(other)} were not compared with catalog prices, which are in USD; findings "
+                 "cover USD lines only.", "Convert the invoice to USD to get findings for every line.")
     if rec.unrecognised_rows:
         warn.add(WarningCode.UNRECOGNISED_LINES, "invoice",
                  f"{rec.unrecognised_rows} rows are not AI usage CostPlan can price (e.g. storage, support); they are "

@@ -14,6 +14,7 @@ from costplan.services.invoice_lines import (
     Lines,
     _gpu_instances,
     category_of,
+    finite,
     provider_id,
     resolve_model,
     unit_scale,
@@ -32,8 +33,9 @@ def _arrow():
     return pa, pc, pacsv
 
 
-def read(text: str, wanted: list[str]):
-    """{column: pyarrow array of strings} for ``wanted``, or None when some row has the wrong width."""
+def read(data: bytes, header: list[str], wanted: list[str]):
+    """{column: pyarrow array of strings} for ``wanted``, or None when the exact path must take the file
+    (a row of the wrong width, a blank line, no data rows, or anything else Arrow cannot read)."""
     pa, pc, pacsv = _arrow()
     invalid = []
 
@@ -41,12 +43,18 @@ def read(text: str, wanted: list[str]):
         invalid.append(row)
         return "skip"
 
-    table = pacsv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in wanted}, include_columns=wanted,
-                                             strings_can_be_null=False))
-    if invalid:
+    if b"\n\n" in data or b"\n\r\n" in data:
+        return None  # Arrow skips blank lines; the exact path numbers rows as the file does
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),  # the stripped header names
+            parse_options=pacsv.ParseOptions(invalid_row_handler=handler, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in wanted},
+                                                 include_columns=wanted, strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowKeyError):
+        return None
+    if invalid or table.num_rows == 0:
         return None
     return {c: table.column(c).combine_chunks() for c in wanted}
 
@@ -70,16 +78,18 @@ def floats(array, name: str, errors: list, required: bool) -> tuple[np.ndarray, 
         values = pc.cast(pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array), pa.float64())
         out = values.to_numpy(zero_copy_only=False).astype(float)
         bad = np.zeros(len(array), bool)
+        if np.isinf(out).any() or (np.isnan(out) & ~empty).any():
+            raise pa.ArrowInvalid("non-finite values")  # "nan", "inf", "1e999": the slow path names each row
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         out, bad = np.full(len(array), np.nan), np.zeros(len(array), bool)
         for i, v in enumerate(array.to_pylist()):
             if v == "":
                 continue
             try:
-                out[i] = float(v)
+                out[i] = finite(v)
             except ValueError:
                 bad[i] = True
-                errors.append((i + 1, name, f"not a number: {v[:40]!r}"))
+                errors.append((i + 1, name, f"not a finite number: {v[:40]!r}"))
     if required and empty.any():
         for i in np.flatnonzero(empty):
             errors.append((int(i) + 1, name, "empty"))

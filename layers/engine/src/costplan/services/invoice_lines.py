@@ -65,6 +65,14 @@ class Lines:
         return int(self.row.size)
 
 
+def finite(value) -> float:
+    """float(value), refusing NaN and infinities (a bill never holds them): ValueError otherwise."""
+    x = float(value)
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError(f"not finite: {value!r}")
+    return x
+
+
 @cache
 def provider_id(text: str) -> str:
     t = text.strip().lower()

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from costplan.catalog.billing import FOCUS_VERSIONS, cur_patterns, focus_columns, focus_known, focus_mandatory
 from costplan.services.errors import FieldError, RequestRejected
-from costplan.services.invoice_lines import Columns, Lines, RawLine, classify, columns_from_raw
+from costplan.services.invoice_lines import Columns, Lines, RawLine, classify, columns_from_raw, finite
 from costplan_contracts.enums import InvoiceFormat
 from costplan_contracts.invoice import InvoiceInput, LineItem
 
@@ -40,7 +40,10 @@ class Parsed:
 def _floats(col, name: str, errors: list, rows: np.ndarray, required: bool) -> tuple[np.ndarray, np.ndarray]:
     """A float column and the mask of rows where it failed to parse (fast path for clean columns)."""
     try:
-        return np.asarray(col, dtype=float), np.zeros(len(col), bool)
+        out = np.asarray(col, dtype=float)
+        if not np.isfinite(out).all():
+            raise ValueError("non-finite")  # "nan", "inf", "1e999": named row by row below
+        return out, np.zeros(len(col), bool)
     except ValueError:
         out = np.full(len(col), np.nan)
         bad = np.zeros(len(col), bool)
@@ -52,10 +55,10 @@ def _floats(col, name: str, errors: list, rows: np.ndarray, required: bool) -> t
                     errors.append((int(rows[i]), name, "empty"))
                 continue
             try:
-                out[i] = float(v)
+                out[i] = finite(v)
             except ValueError:
                 bad[i] = True
-                errors.append((int(rows[i]), name, f"not a number: {v[:40]!r}"))
+                errors.append((int(rows[i]), name, f"not a finite number: {v[:40]!r}"))
         return out, bad
 
 
@@ -119,6 +122,14 @@ def _focus_version(header: set[str], requested: str | None) -> str:
     return next((v for v in fits if present <= set(focus_columns(v))), fits[-1])
 
 
+def _utf8(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise RequestRejected("The invoice is not valid UTF-8 text",
+                              [FieldError("invoice.csv", f"invalid character at offset {e.start}")]) from None
+
+
 def _header(text: str) -> list[str]:
     try:
         return [h.strip().lstrip("\ufeff") for h in next(csv.reader(io.StringIO(text[:65536])))]
@@ -136,7 +147,7 @@ def _parse_focus_arrow(text: str, header: list[str], v: str, unknown: list[str])
     wanted = sorted({"BilledCost", "EffectiveCost", "ChargePeriodStart", "ProviderName", "ServiceName",
                      "BillingCurrency", "ChargeCategory", "ChargeClass", "ChargeDescription", qty, unit,
                      *model_cols, *usage_cols} & set(header))
-    cols = A.read(text, wanted)
+    cols = A.read(_utf8(text), header, wanted)
     if cols is None:
         return None  # some row has the wrong width: the exact path names it
     errors: list = []
@@ -188,6 +199,7 @@ def _cur_name(name: str) -> str:
 
 
 def parse_cur(text: str) -> Parsed:
+    _utf8(text)
     header, rows, errors, bad = _read_csv(text)
     header = [_cur_name(h) for h in header]
     missing = [c for c in CUR_REQUIRED if c not in header]
@@ -241,34 +253,63 @@ def _openai_kind(line_item: str) -> str:
             "cached_input": "cached_input_tokens"}.get(tail, "")
 
 
+def _number(value) -> float | None:
+    """A finite JSON number (bools are not numbers), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if value == value and abs(value) != float("inf") else None
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def parse_openai(data) -> Parsed:
-    """The OpenAI organisation usage (completions) and costs exports: ``{"usage": page, "costs": page}`` or one page."""
-    pages = data if isinstance(data, dict) and ("usage" in data or "costs" in data) else {"page": data}
+    """The OpenAI organisation usage (completions) and costs exports: ``{"usage": page, "costs": page}`` or one page.
+
+    Anything of the wrong type is a row error (or, for the overall shape, a 422); nothing raises."""
+    if isinstance(data, dict) and ("usage" in data or "costs" in data):
+        pages = data
+    elif isinstance(data, dict):
+        pages = {"page": data}
+    else:
+        raise RequestRejected("The OpenAI export must be an object",
+                              [FieldError("invoice.data", "expected {\"data\": [...]} or {\"usage\": ..., \"costs\": ...}")])
     raw: list[RawLine] = []
     usage: dict[tuple[str, str, str], float] = {}
     n = 0
     for page in pages.values():
-        for bucket in (page or {}).get("data", []):
-            period = _period_of(bucket.get("start_time", ""))
-            for res in bucket.get("results", []):
+        for bucket in _list(page.get("data") if isinstance(page, dict) else None):
+            if not isinstance(bucket, dict):
+                continue
+            start = _number(bucket.get("start_time"))
+            period = _period_of(start) if start is not None and 0 <= start < 4e9 else ""
+            for res in _list(bucket.get("results")):
                 n += 1
+                if not isinstance(res, dict):
+                    raw.append(RawLine(row=n, errors=[("results", "not an object")]))
+                    continue
                 kind = str(res.get("object", ""))
                 if kind.endswith("costs.result"):
-                    amount = res.get("amount") or {}
+                    amount = res.get("amount") if isinstance(res.get("amount"), dict) else {}
+                    value = _number(amount.get("value"))
                     item = str(res.get("line_item") or "")
                     line = RawLine(row=n, provider="openai", service="OpenAI API", model_text=(item.split(",")[0], item),
-                                   usage_text=(item,), billed=float(amount.get("value", "nan")),
+                                   usage_text=(item,), billed=float("nan") if value is None else value,
                                    currency=str(amount.get("currency", "usd")), category="usage", period=period,
                                    batch="batch" in item.lower(), kind=_openai_kind(item))
-                    if not isinstance(amount.get("value"), (int, float)):
-                        line.errors.append(("amount.value", "missing or not a number"))
+                    if value is None:
+                        line.errors.append(("amount.value", "missing or not a finite number"))
+                    if not period:
+                        line.errors.append(("start_time", "missing or not a unix timestamp"))
                     raw.append(line)
                 elif kind.endswith("usage.completions.result"):
                     model = str(res.get("model") or "")
                     for key, k in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
                                    ("input_cached_tokens", "cached_input_tokens")):
-                        usage[(period, model.lower(), k)] = usage.get((period, model.lower(), k), 0.0) + float(
-                            res.get(key) or 0)
+                        q = _number(res.get(key))
+                        if q:  # absent or zero: no line (a zero cached line is not "caching in use")
+                            usage[(period, model.lower(), k)] = usage.get((period, model.lower(), k), 0.0) + q
     from costplan.services.invoice_lines import resolve_model, usage_kind_of
 
     if raw:  # costs carry the money; usage supplies the quantities

@@ -26,6 +26,10 @@ class _Group:
         return f"{self.provider}/{self.model}/{self.kind}"
 
 
+PRICED_ACTIONS = {ScenarioAction.SWITCH_PROVIDER, ScenarioAction.SWITCH_MODEL, ScenarioAction.CACHE_HIT_RATE,
+                  ScenarioAction.COMMITMENT, ScenarioAction.MOVE_TO_SELF_HOSTED}
+
+
 def scenario_id(analysis: AnalyzeResponse, scenarios: list[Scenario]) -> str:
     doc = {"groups": [g.model_dump(mode="json") for g in analysis.line_groups], "months": analysis.months,
            "scenarios": [s.model_dump(mode="json", by_alias=True, exclude_none=True) for s in scenarios]}
@@ -170,6 +174,13 @@ def simulate(analysis: AnalyzeResponse, scenarios: list[Scenario]) -> SimulateRe
     groups, steps = list(base), []
     for i, s in enumerate(scenarios):
         before = sum(g.cost for g in groups)
+        if cur != "USD" and s.action in PRICED_ACTIONS:
+            warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, f"scenarios[{i}]",
+                     f"{s.action.value} prices lines at catalog USD prices; this invoice is in {cur}.",
+                     "Convert the invoice to USD to simulate it.")
+            steps.append(ScenarioStep(action=s.action, applied=False, delta=0.0,
+                                      note=f"not applied: catalog prices are USD, the invoice is {cur}"))
+            continue
         groups, note = _apply(s, groups, warn, f"scenarios[{i}]")
         delta = sum(g.cost for g in groups) - before
         steps.append(ScenarioStep(action=s.action, applied=not note.startswith("not applied"), delta=money(delta),

@@ -9,13 +9,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, ValidationError
 
 from costplan.reports import content as C
 from costplan.reports.render import CONTENT_TYPES, RENDERERS
 from costplan.services.errors import FieldError, RequestRejected
-from costplan_contracts.bounds import REPORT_MAX_RECEIVES
+from costplan_contracts.bounds import REPORT_MAX_RECEIVES, REPORT_TITLE_MAX
 from costplan_contracts.enums import JobStatus, ReportFormat, ReportKind
 from costplan_contracts.report import ReportFile, ReportJob, ReportRequest
 
@@ -117,9 +118,23 @@ class PermanentFailure(Exception):
 def submit(req: ReportRequest, ports: Ports) -> tuple[dict, bool]:
     """Record the job (a conditional put: no duplicates) and enqueue it. Returns (job, created)."""
     job, created = submit_direct(req, ports)
-    if created:
+    if created or _stranded(job, ports):
         ports.queue.send({"report_id": job["report_id"]})
     return job, created
+
+
+STRANDED_AFTER_S = 360  # the queue's visibility timeout: by then any delivered message has been tried
+
+
+def _stranded(job: dict, ports: Ports) -> bool:
+    """A job still queued, never attempted, long after it was created: its first send must have failed.
+    Resubmitting sends it again (the worker is idempotent, so a late duplicate is harmless)."""
+    import datetime as dt
+
+    if job["status"] != JobStatus.QUEUED.value or int(job.get("attempts", 0)):
+        return False
+    age = dt.datetime.fromisoformat(ports.now()) - dt.datetime.fromisoformat(job["created_at"])
+    return age.total_seconds() > STRANDED_AFTER_S
 
 
 def process(rid: str, ports: Ports, receive_count: int = 1, request_json: str | None = None) -> dict:
@@ -143,6 +158,9 @@ def process(rid: str, ports: Ports, receive_count: int = 1, request_json: str | 
         reason = f"invalid report request: {e}"
         ports.jobs.update(rid, status=JobStatus.FAILED.value, error=reason, updated_at=ports.now())
         raise PermanentFailure(reason) from e
+    except Exception as e:  # noqa: BLE001 - an unexpected fault while rendering: retry, then fail with it
+        _retry_or_fail(rid, ports, receive_count, e)
+        raise
     try:
         stored = {}
         for n, (fmt, data) in enumerate(sorted(files.items()), start=1):
@@ -151,13 +169,18 @@ def process(rid: str, ports: Ports, receive_count: int = 1, request_json: str | 
             stored[fmt.value] = {"key": key, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             ports.jobs.update(rid, progress=round(0.1 + 0.9 * n / len(files), 4), updated_at=ports.now())
     except Exception as e:  # noqa: BLE001 - any storage fault: retry, then fail with the reason
-        final = receive_count >= REPORT_MAX_RECEIVES
-        reason = f"{type(e).__name__}: {e}"
-        ports.jobs.update(rid, status=JobStatus.FAILED.value if final else JobStatus.QUEUED.value,
-                          error=reason if final else f"attempt {receive_count} failed: {reason}", updated_at=ports.now())
+        _retry_or_fail(rid, ports, receive_count, e)
         raise
     return ports.jobs.update(rid, status=JobStatus.SUCCEEDED.value, progress=1.0, files=stored, error=None,
                              updated_at=ports.now())
+
+
+def _retry_or_fail(rid: str, ports: Ports, receive_count: int, e: Exception) -> None:
+    """Back to queued for the next delivery, or failed with the reason on the last one."""
+    final = receive_count >= REPORT_MAX_RECEIVES
+    reason = f"{type(e).__name__}: {e}"
+    ports.jobs.update(rid, status=JobStatus.FAILED.value if final else JobStatus.QUEUED.value,
+                      error=reason if final else f"attempt {receive_count} failed: {reason}", updated_at=ports.now())
 
 
 def fail(rid: str, ports: Ports, reason: str) -> None:
@@ -234,7 +257,7 @@ def handle_message(body: dict, receive_count: int, ports: Ports) -> None:
         process(body["report_id"], ports, receive_count)
         return
     for record in body.get("Records", []):  # S3 event notification (s3:TestEvent has none)
-        key = record["s3"]["object"]["key"]
+        key = unquote_plus(record["s3"]["object"]["key"])  # S3 notifications URL-encode keys
         if not key.startswith((REQUESTS_PREFIX, INVOICES_PREFIX)):
             continue
         raw = ports.store.get(key)
@@ -263,4 +286,4 @@ def invoice_report_request(key: str, text: str) -> ReportRequest:
     fmt = "focus" if "BilledCost" in header else "cur"
     return ReportRequest.model_validate({
         "source": {"kind": ReportKind.INVOICE_ANALYZE.value, "request": {"invoice": {"format": fmt, "csv": text}}},
-        "formats": [f.value for f in ReportFormat], "title": f"Invoice analysis: {key}"})
+        "formats": [f.value for f in ReportFormat], "title": f"Invoice analysis: {key}"[:REPORT_TITLE_MAX]})
