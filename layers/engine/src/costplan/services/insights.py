@@ -1,10 +1,13 @@
 """insights/quality-price: every scored offering priced for this workload, the exact Pareto frontier,
 annotations, and a Vega-Lite v5 chart the UI renders as is."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from costplan.catalog.llm import get_llm_catalog
 from costplan.catalog.quality import profile_quality
+from costplan.catalog.universe import get_universe
 from costplan.core.quality import pareto_frontier
 from costplan.core.ranking import Constraints, Reason, Workload, rank_configs
 from costplan.services.candidates import combine
@@ -51,8 +54,6 @@ def _chart(points: list[QualityPoint], frontier: list[QualityPoint], profile: st
 def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
     warn = WarningCollector()
     catalog = get_llm_catalog()
-    from costplan.catalog.universe import get_universe
-
     universe = get_universe(False)
     w = req.workload
     if w.input_tokens_per_month + w.output_tokens_per_month <= 0:
@@ -65,8 +66,6 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
     models = [catalog.canonical[i] for i in cs.hosted.idx]
     floor = req.min_quality_coverage
     quality = np.array([scores[m].index if m in scores and scores[m].coverage >= floor else np.nan for m in models])
-    from dataclasses import replace
-
     candidates = replace(cs.candidates, quality=quality)
     allowed, excluded = provider_masks(universe.providers, req.providers, [], warn, field_prefix="request")
     budget = req.monthly_budget_usd if req.monthly_budget_usd is not None else float("inf")

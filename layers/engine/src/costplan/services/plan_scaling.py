@@ -10,13 +10,13 @@ from costplan.core.ranking import Candidates, Constraints, Reason, Workload, ran
 from costplan.core.throughput import Shape
 from costplan.core.units import UNIT_CODES
 from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.fallback import exclusions
 from costplan.services.plan_rows import money, sig
 from costplan.services.selfhosted import Measured, Sizing, Traffic, scope_rows, size
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
-from costplan_contracts.enums import Precision, ReasonCode, Severity, ThroughputBasis, WarningCode
-from costplan_contracts.plan_llm import ExclusionExample, ExclusionGroup, Exclusions
+from costplan_contracts.enums import Precision, Severity, ThroughputBasis, WarningCode
 from costplan_contracts.plan_scaling import (
     Configuration,
     PlanScalingRequest,
@@ -24,8 +24,6 @@ from costplan_contracts.plan_scaling import (
     Replicas,
     ScalingCapacity,
 )
-
-EXCLUSION_EXAMPLES = 5
 
 
 def _resolve(cat: SelfHostedCatalog, requested: str) -> str:
@@ -150,15 +148,9 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
     configs = [_configuration(rank, cat, sz, int(k), req, traffic, label(int(k))[0])
                for rank, k in enumerate(result.order, start=1)]
 
-    by_reason = {}
-    excluded = np.flatnonzero(result.reason != 0)
-    order = excluded[np.argsort(candidates.provider_key[excluded] * (int(candidates.model_key.max(initial=0)) + 1)
-                                + candidates.model_key[excluded], kind="stable")]
-    for code in sorted(set(result.reason[order].tolist())):
-        members = order[result.reason[order] == code]
-        by_reason[ReasonCode[Reason(code).name]] = ExclusionGroup(count=int(members.size), examples=[
-            ExclusionExample(provider=label(int(k))[0], model=label(int(k))[1], detail=Reason(code).name.lower().replace("_", " "))
-            for k in members[:EXCLUSION_EXAMPLES]])
+    mkey = int(candidates.model_key.max(initial=0)) + 1
+    by_name = lambda: np.argsort(candidates.provider_key * mkey + candidates.model_key, kind="stable")  # noqa: E731
+    excluded = exclusions(result, by_name, lambda k: label(int(k)), None)
     if (missing := int(np.count_nonzero(sz.blocked == Reason.MISSING_THROUGHPUT))):
         warn.add(WarningCode.MISSING_THROUGHPUT, "measured_throughput",
                  f"{missing} configurations have no calibrated throughput model; they were excluded, not guessed.",
@@ -176,6 +168,6 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
                  "Relax the SLO, allow more precisions or instance types, or supply measured_throughput.", Severity.ERROR)
     return PlanScalingResponse(
         model=model_id, configurations=configs, rationale=configs[0].rationale if configs else [],
-        warnings=warn.result(), exclusions=Exclusions(total=int(excluded.size), step=None, by_reason=by_reason),
+        warnings=warn.result(), exclusions=excluded,
         configurations_considered=n,
     )
