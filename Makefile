@@ -1,5 +1,6 @@
 # CostPlan developer commands. `make run` and `make test` are the README quickstart.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# CPython 3.13, the Lambda runtime's minor version: python3.13 on PATH, else pyenv's 3.13 (tools/find_python.sh).
+PYTHON ?= $(shell tools/find_python.sh 2>/dev/null)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -8,8 +9,9 @@ COV    := --cov=costplan.core --cov=costplan.services --cov=costplan.catalog --c
 
 .PHONY: run test unit lint openapi catalog bench build clean
 
-$(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml tools/find_python.sh
+	@test -n "$(PYTHON)" || tools/find_python.sh
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt -e contracts -e layers/engine
 	@touch $(STAMP)
@@ -18,6 +20,7 @@ run: $(STAMP)  ## serve every template.yaml HttpApi route on http://127.0.0.1:$(
 	$(BIN)/python -m tools.local_api --port $(PORT)
 
 test: $(STAMP)  ## the whole suite (unit + integration), with core coverage
+	@bash tools/bootstrap_browser.sh
 	$(BIN)/python -m pytest -q tests -m "" $(COV) --cov-fail-under=90
 
 unit: $(STAMP)  ## fast unit tests only

@@ -7,9 +7,9 @@
 #
 # Environment:
 #   SAM_VENV     venv holding the pinned aws-sam-cli (default: .venv-sam, relative to the repo root)
-#   SAM_PYTHON   interpreter used to create that venv (default: python3.11, else python3).
-#                `build` needs CPython 3.11: the functions use the python3.11 runtime and the
-#                layer Makefiles byte-compile for 3.11.
+#   SAM_PYTHON   interpreter used to create that venv (default: tools/find_python.sh, CPython 3.13).
+#                `build` needs CPython 3.13: the functions use the python3.13 runtime and the
+#                layer Makefiles byte-compile for 3.13.
 #   AWS_DEFAULT_REGION  defaults to us-east-1 (sam validate needs a region, never credentials).
 set -euo pipefail
 
@@ -43,10 +43,8 @@ installed_version() {
 if [[ ! -x "$venv/bin/python" ]]; then
   if [[ -n "${SAM_PYTHON:-}" ]]; then
     bootstrap="$SAM_PYTHON"
-  elif command -v python3.11 >/dev/null 2>&1; then
-    bootstrap="python3.11"
   else
-    bootstrap="python3"
+    bootstrap="$("$repo_root/tools/find_python.sh")" || die "no CPython 3.13 for $venv"
   fi
   command -v "$bootstrap" >/dev/null 2>&1 || die "no Python interpreter found ($bootstrap)"
   echo "sam_check: creating $venv with $("$bootstrap" --version 2>&1)"
@@ -60,7 +58,7 @@ if [[ "$(installed_version)" != "$SAM_CLI_VERSION" ]]; then
   [[ "$(installed_version)" == "$SAM_CLI_VERSION" ]] || die "aws-sam-cli $SAM_CLI_VERSION not importable in $venv"
 fi
 
-# Put the venv first on PATH: sam's python3.11 builder and the layer Makefiles (python3) then use
+# Put the venv first on PATH: sam's python3.13 builder and the layer Makefiles (python3) then use
 # the venv interpreter, whose pip supports --dry-run/--report/--platform.
 export PATH="$venv/bin:$PATH"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
@@ -74,8 +72,8 @@ sam="$venv/bin/sam"
 # --- (c) optional in-process build --------------------------------------------------------------
 if [[ "$mode" == "build" ]]; then
   command -v make >/dev/null 2>&1 || die "'make' is required for the layers (BuildMethod: makefile)"
-  "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-    || die "build needs a CPython 3.11 venv; $venv has $("$venv/bin/python" --version 2>&1) (remove it and set SAM_PYTHON=python3.11)"
+  "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+    || die "build needs a CPython 3.13 venv; $venv has $("$venv/bin/python" --version 2>&1) (remove it; tools/find_python.sh picks 3.13)"
   export PYTHON="$venv/bin/python"   # interpreter used by layers/engine/Makefile and contracts/Makefile
   "$sam" build --template-file template.yaml --build-dir .aws-sam/build "$@"
 fi

@@ -77,7 +77,7 @@ def test_the_local_server_serves_exactly_the_template_routes():
 
 def test_runtime_and_powertools_environment_come_from_globals():
     fn = TEMPLATE["Globals"]["Function"]
-    assert fn["Runtime"] == "python3.11"
+    assert fn["Runtime"] == "python3.13"
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL"} <= set(fn["Environment"]["Variables"])
 
 
