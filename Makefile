@@ -26,10 +26,11 @@ test: $(STAMP)  ## the whole suite (unit + integration), with core coverage
 unit: $(STAMP)  ## fast unit tests only
 	$(BIN)/python -m pytest -q tests
 
-lint: $(STAMP)  ## ruff, cfn-lint, then sam validate --lint (aws-sam-cli in its own venv)
+lint: $(STAMP)  ## ruff, cfn-lint, sam validate --lint + both auth modes (.venv-sam), checkov (.venv-checkov)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	bash tools/sam_check.sh
+	bash tools/checkov_check.sh
 
 build: $(STAMP)  ## sam build (no container)
 	bash tools/sam_check.sh build

@@ -68,6 +68,8 @@ sam="$venv/bin/sam"
 
 # --- (b) validate + lint (cfn-lint bundled with sam) --------------------------------------------
 "$sam" validate --lint --template-file template.yaml
+# Both auth modes through SAM's own LanguageExtensions + translator: every route has its authorizer.
+"$venv/bin/python" "$repo_root/tools/sam_auth_check.py"
 
 # --- (c) optional in-process build --------------------------------------------------------------
 if [[ "$mode" == "build" ]]; then
