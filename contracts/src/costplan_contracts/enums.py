@@ -68,6 +68,9 @@ class ReasonCode(StrEnum):
     CONTEXT_DOES_NOT_FIT = "CONTEXT_DOES_NOT_FIT"
     SLO_UNREACHABLE = "SLO_UNREACHABLE"
     PRICE_MISSING_HOURLY = "PRICE_MISSING_HOURLY"
+    DEADLINE_UNREACHABLE = "DEADLINE_UNREACHABLE"
+    METHOD_UNSUPPORTED = "METHOD_UNSUPPORTED"
+    NO_MANAGED_OFFERING = "NO_MANAGED_OFFERING"
 
 
 class WarningCode(StrEnum):
@@ -115,6 +118,10 @@ class WarningCode(StrEnum):
     QUALITY_UNKNOWN = "QUALITY_UNKNOWN"
     QUALITY_PROFILE_DEFAULTED = "QUALITY_PROFILE_DEFAULTED"
     QUALITY_ESTIMATED = "QUALITY_ESTIMATED"
+    TRAINING_ASSUMPTIONS = "TRAINING_ASSUMPTIONS"
+    MFU_BORROWED = "MFU_BORROWED"
+    SERVING_UNPRICED = "SERVING_UNPRICED"
+    NO_OPEN_WEIGHTS = "NO_OPEN_WEIGHTS"
 
 
 class ConversionFactor(StrEnum):
@@ -156,6 +163,46 @@ class PricingModel(StrEnum):
     ON_DEMAND = "on_demand"
     SPOT = "spot"
     COMMITTED_1Y = "committed_1y"
+
+
+class TrainingMethod(StrEnum):
+    PRETRAIN = "pretrain"
+    CONTINUED_PRETRAIN = "continued_pretrain"
+    FULL_FINETUNE = "full_finetune"
+    LORA = "lora"
+    QLORA = "qlora"
+
+
+class TrainingPrecision(StrEnum):
+    BF16 = "bf16"
+    FP8 = "fp8"
+
+
+class LoraTarget(StrEnum):
+    """The projection matrices a LoRA adapter is attached to."""
+
+    Q_PROJ = "q_proj"
+    K_PROJ = "k_proj"
+    V_PROJ = "v_proj"
+    O_PROJ = "o_proj"
+    GATE_PROJ = "gate_proj"
+    UP_PROJ = "up_proj"
+    DOWN_PROJ = "down_proj"
+
+
+class TrainingOptionKind(StrEnum):
+    SELF_RUN = "self_run"
+    MANAGED = "managed"
+    BASE_MODEL_AS_IS = "base_model_as_is"
+
+
+class ShardingStrategy(StrEnum):
+    """How optimizer state, gradients and weights are split across data-parallel GPUs."""
+
+    NONE = "none"
+    ZERO_1 = "zero_1"
+    ZERO_2 = "zero_2"
+    ZERO_3_FSDP = "zero_3_fsdp"
 
 
 class ThroughputBasis(StrEnum):

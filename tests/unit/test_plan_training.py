@@ -1,0 +1,179 @@
+"""plan/training over the real catalogs: pricing models, limits, lifecycle totals, managed offers."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costplan.catalog.training import get_training_catalog
+from costplan.services.errors import RequestRejected
+from costplan.services.training import plan_training
+from costplan_contracts.enums import ReasonCode, TrainingOptionKind, WarningCode
+from costplan_contracts.plan_training import PlanTrainingRequest
+
+BASE = {"model": "llama-3.1-8b-instruct", "method": "lora", "dataset_tokens": 1e8, "epochs": 2, "top_k": 100}
+
+
+def plan(**over):
+    return plan_training(PlanTrainingRequest.model_validate({**BASE, **over}))
+
+
+def self_run(out, label):
+    return next(o for o in out.options if o.self_run and o.label == label)
+
+
+def test_same_request_gives_the_same_bytes():
+    a, b = plan().model_dump_json(), plan().model_dump_json()
+    assert a == b
+
+
+def test_options_rank_by_training_cost_without_a_lifecycle():
+    out = plan()
+    costs = [o.training_cost_usd for o in out.options]
+    assert costs == sorted(costs) and [o.rank for o in out.options] == list(range(1, len(costs) + 1))
+
+
+@pytest.mark.parametrize("pricing_model, column", [("on_demand", "on_demand_usd"), ("committed_1y", "committed_1y_usd"),
+                                                  ("spot", "spot_usd")])
+def test_pricing_model_prices_the_same_hours_at_that_rate(pricing_model, column):
+    """The chosen pricing model is what the option costs; the other rates are shown beside it, same hours."""
+    out = plan(pricing_model=pricing_model)
+    assert out.options
+    for o in out.options:
+        if not o.self_run:
+            continue
+        d = o.self_run
+        inst_hours = d.time.wall_clock_hours * d.parallelism.nodes
+        assert getattr(d.cost_by_pricing_model, column) == o.training_cost_usd
+        assert o.training_cost_usd == pytest.approx(inst_hours * d.instance_usd_per_hour, rel=6e-3)  # hours carry 3 figures
+
+
+def test_spot_excludes_instances_without_a_spot_price_and_committed_is_cheaper_than_on_demand():
+    spot = plan(pricing_model="spot", include_managed=False)
+    assert spot.exclusions.by_reason[ReasonCode.PRICE_MISSING_HOURLY].count > 0
+    on_demand = plan(include_managed=False)
+    p4 = [o for o in on_demand.options if o.label == "g6e.xlarge"]
+    if p4:
+        c = p4[0].self_run.cost_by_pricing_model
+        assert c.committed_1y_usd < c.on_demand_usd and c.spot_usd is None
+
+
+def test_a_deadline_excludes_what_cannot_finish_and_keeps_what_can():
+    out = plan(model="llama-3.1-70b-instruct", method="full_finetune", dataset_tokens=1e9, deadline_hours=20,
+               max_nodes=2, include_managed=False)
+    assert out.exclusions.by_reason[ReasonCode.DEADLINE_UNREACHABLE].count > 0
+    assert out.options and all(o.wall_clock_hours <= 20 for o in out.options)
+    example = out.exclusions.by_reason[ReasonCode.DEADLINE_UNREACHABLE].examples[0]
+    assert "> 20 h" in example.detail
+
+
+def test_a_budget_excludes_dearer_options_as_over_budget():
+    everything = plan(include_managed=False)
+    cheapest = everything.options[0].training_cost_usd
+    out = plan(include_managed=False, budget_usd=cheapest * 1.5)
+    assert out.options and all(o.training_cost_usd <= cheapest * 1.5 for o in out.options)
+    assert out.exclusions.by_reason[ReasonCode.OVER_BUDGET].count == len(everything.options) - len(out.options)
+
+
+def test_a_model_too_big_for_any_layout_is_excluded_as_not_fitting():
+    out = plan(model="llama-3.1-405b-instruct", method="full_finetune", max_nodes=1, include_managed=False)
+    fit = out.exclusions.by_reason[ReasonCode.MODEL_DOES_NOT_FIT]
+    assert fit.count > 0 and "needs more than" in fit.examples[0].detail
+
+
+def test_lifecycle_total_is_training_times_runs_plus_evaluation_storage_and_serving():
+    life = {"serve_months": 12, "retrain_every_months": 3, "evaluation_runs": 2, "evaluation_tokens": 1e6,
+            "checkpoints_retained": 3}
+    out = plan(lifecycle=life)
+    for o in out.options:
+        lc = o.lifecycle
+        assert lc.training_runs == 4  # the first run and retrains at months 3, 6 and 9
+        assert lc.serving_usd is None  # no workload was given
+        assert lc.total_usd == pytest.approx(lc.training_usd + lc.evaluation_usd + lc.storage_usd, abs=0.011)
+        one_run = o.training_cost_usd
+        assert lc.training_usd + lc.evaluation_usd == pytest.approx(one_run * 4, abs=0.05)
+    top = next(o for o in out.options if o.self_run)
+    month = top.self_run.checkpoint_gb * get_training_catalog().storage.usd_per_gb_month
+    assert top.lifecycle.storage_usd == pytest.approx(month * 3 * 12, rel=0.01, abs=0.01)
+
+
+def test_managed_fine_tuning_of_a_closed_model_prices_tokens_times_epochs_and_its_serving():
+    w = {"input_tokens_per_month": 1e8, "output_tokens_per_month": 2e7}
+    out = plan(model="gpt-4o-mini", dataset_tokens=1e7, epochs=3, lifecycle={"serve_months": 6, "workload": w})
+    assert [o.kind for o in out.options] == [TrainingOptionKind.MANAGED]
+    o = out.options[0]
+    assert o.training_cost_usd == pytest.approx(3e7 / 1e6 * 3.00)
+    assert o.lifecycle.serving_monthly_usd == pytest.approx(1e8 / 1e6 * 0.30 + 2e7 / 1e6 * 1.20)
+    assert o.lifecycle.total_usd == pytest.approx(90 + 6 * o.lifecycle.serving_monthly_usd)
+    assert WarningCode.NO_OPEN_WEIGHTS in [x.code for x in out.warnings]
+    assert o.managed.provenance.url and o.managed.provenance.as_of
+
+
+def test_managed_offers_refuse_methods_they_do_not_run():
+    out = plan(model="gpt-4o-mini", method="pretrain")
+    assert not out.options
+    assert out.exclusions.by_reason[ReasonCode.METHOD_UNSUPPORTED].count == 1
+    assert WarningCode.NO_CANDIDATES in [w.code for w in out.warnings]
+
+
+def test_a_custom_architecture_has_no_managed_offering():
+    arch = {"name": "my-3b", "params_b": 3.2, "layers": 28, "hidden_size": 3072, "heads": 24, "kv_heads": 8}
+    out = plan_training(PlanTrainingRequest.model_validate({"architecture": arch, "method": "full_finetune",
+                                                            "dataset_tokens": 1e8}))
+    assert out.options and out.exclusions.by_reason[ReasonCode.NO_MANAGED_OFFERING].count == 1
+    assert out.model.open_weights and out.model.params_b == 3.2
+
+
+def test_fireworks_lora_is_offered_for_a_model_it_serves_in_the_size_bracket():
+    out = plan()
+    fw = [o for o in out.options if o.provider == "fireworks"]
+    assert fw and fw[0].managed.training_usd_per_1m_tokens == 0.50
+    assert fw[0].training_cost_usd == pytest.approx(2e8 / 1e6 * 0.50)
+
+
+def test_unknown_model_and_both_model_and_architecture_are_rejected():
+    with pytest.raises(RequestRejected) as e:
+        plan(model="no-such-model-xyz")
+    assert e.value.details[0].field == "model"
+    with pytest.raises(ValueError):
+        PlanTrainingRequest.model_validate({**BASE, "architecture": {"params_b": 1, "layers": 2, "hidden_size": 8,
+                                                                     "heads": 2}})
+
+
+def test_user_mfu_overrides_the_table_and_halving_it_doubles_the_time():
+    a, b = plan(mfu=0.4, include_managed=False), plan(mfu=0.2, include_managed=False)
+    ta, tb = self_run(a, "p5.48xlarge"), self_run(b, "p5.48xlarge")
+    assert tb.wall_clock_hours == pytest.approx(2 * ta.wall_clock_hours, rel=0.01)
+    assert ta.self_run.time.mfu == pytest.approx(0.4, rel=0.01)
+    assert ta.self_run.time.utilisation_basis == "the caller's measured MFU"
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(1e6, 1e10), st.floats(1.0, 4.0), st.integers(1, 5))
+def test_cost_is_monotone_in_tokens_and_epochs(tokens, factor, epochs):
+    small = plan(dataset_tokens=tokens, epochs=epochs, include_managed=False, top_k=100)
+    big = plan(dataset_tokens=tokens * factor, epochs=epochs + 1, include_managed=False, top_k=100)
+    cost = {o.label: o.training_cost_usd for o in big.options}
+    for o in small.options:
+        if o.label in cost:
+            assert cost[o.label] >= o.training_cost_usd - 0.01
+
+
+def test_qlora_needs_less_memory_than_lora_than_full_on_the_same_gpu():
+    mem = {}
+    for method in ("qlora", "lora", "full_finetune"):
+        out = plan(model="llama-3.1-8b-instruct", method=method, instance_types=["p5.48xlarge"], mfu=0.4,
+                   include_managed=False)
+        o = out.options[0].self_run
+        mem[method] = o.memory_per_gpu.weights_gb + o.memory_per_gpu.gradients_gb + o.memory_per_gpu.optimizer_gb \
+            + o.memory_per_gpu.adapter_gb
+    assert mem["qlora"] < mem["lora"] < mem["full_finetune"]
+
+
+def test_every_catalog_price_row_is_cited():
+    cat = get_training_catalog()
+    for o in cat.managed:
+        assert o.source and o.url and o.as_of and o.training_usd_per_1m > 0
+    assert cat.storage.usd_per_gb_month > 0 and cat.storage.url
+    assert not math.isnan(cat.storage.usd_per_gb_month)
