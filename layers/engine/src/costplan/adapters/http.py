@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from costplan.adapters import snapstart
 from costplan.adapters.observability import logger, metrics
 from costplan.services.errors import NotFound, RequestRejected
 from costplan_contracts.bounds import REQUEST_BODY_MAX_BYTES
@@ -138,6 +139,7 @@ def create_app(title: str, max_body: int = REQUEST_BODY_MAX_BYTES) -> FastAPI:
 def lambda_handler(app: FastAPI) -> Callable:
     """Mangum adapter wrapped with the Powertools Logger (API Gateway request id as correlation id) and Metrics."""
     adapter = Mangum(app, lifespan="off")
+    snapstart.register(app, adapter)  # SnapStart: prime before the snapshot, reset after a restore
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @metrics.log_metrics

@@ -382,4 +382,8 @@ def parse(inv: InvoiceInput, cost_explorer=None) -> Parsed:
         return parse_openai(inv.data)
     if inv.format == InvoiceFormat.LINE_ITEMS:
         return parse_line_items(inv.data)
+    if cost_explorer is None:  # e.g. a report job: only the invoice functions may call Cost Explorer
+        raise RequestRejected("Cost Explorer pull mode is not available here", [FieldError(
+            "invoice.cost_explorer", "Cost Explorer data can only be pulled by POST /api/v1/invoice/analyze "
+                                     "or /invoice/simulate; pass its analysis as the report source instead")])
     return parse_cost_explorer(cost_explorer(inv.cost_explorer))
