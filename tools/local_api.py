@@ -39,11 +39,26 @@ def build_app():
     return app
 
 
+def loopback_host(host: str) -> str:
+    """`make run` serves every route without auth, so it binds to a loopback address and nothing else."""
+    import ipaddress
+
+    try:
+        ok = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"{host} is not a loopback address; the local server has no auth, "
+                                         "so it only listens on 127.0.0.1 / ::1 / localhost")
+    return host
+
+
 def main() -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", type=loopback_host,
+                        help="loopback only: the local server has no authorizer (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=3000)
     args = parser.parse_args()
     os.environ.setdefault("COSTPLAN_PUBLIC_URL", f"http://{args.host}:{args.port}")  # report download links

@@ -251,3 +251,17 @@ def test_every_checkov_skip_names_a_check_and_a_reason():
             assert skip["id"].startswith("CKV_") and len(skip["comment"]) > 30, name
             skips += 1
     assert skips > 0
+
+
+def test_make_run_binds_to_loopback_only():
+    import argparse
+
+    from tools.local_api import loopback_host
+
+    for host in ("127.0.0.1", "::1", "localhost", "127.0.0.2"):
+        assert loopback_host(host) == host
+    for host in ("0.0.0.0", "::", "192.168.1.5", "example.com"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            loopback_host(host)
+    run = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "tools.local_api" in line)
+    assert "--host" not in run  # the default, 127.0.0.1
