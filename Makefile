@@ -41,11 +41,13 @@ openapi: $(STAMP)  ## regenerate contracts/openapi.json (refuses breaking change
 catalog: $(STAMP)  ## regenerate the hosted-LLM catalog artifact from genai-prices (AS_OF=YYYY-MM-DD)
 	$(BIN)/python -m costplan.catalog.build_llm $(if $(AS_OF),--as-of $(AS_OF))
 
-bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests); pandas is a benchmark-only dependency
+bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests); pandas and llm-analysis are benchmark-only dependencies
 	$(BIN)/python -m pip install -q -r requirements-bench.txt
+	$(BIN)/python -m pip install -q --no-deps -r requirements-bench-nodeps.txt
 	$(BIN)/python benchmarks/plan_llm.py
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/invoice.py
+	$(BIN)/python benchmarks/training.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .coverage

@@ -87,6 +87,11 @@ class WarningCode(StrEnum):
     PRICE_TIER_BASE_ASSUMED = "PRICE_TIER_BASE_ASSUMED"
     PRICE_TIER_FROM_AVERAGE_PROMPT = "PRICE_TIER_FROM_AVERAGE_PROMPT"
     PRICE_TIER_SELECTED = "PRICE_TIER_SELECTED"
+    TIER_SHARE_ASSUMED = "TIER_SHARE_ASSUMED"  # share of traffic above a long-context tier unknown: cost is a range
+    PRICE_SOURCES_DISAGREE = "PRICE_SOURCES_DISAGREE"  # the two price sources differ by more than 5%
+    STALE_PRICE = "STALE_PRICE"  # an offering's price_as_of is older than constraints.max_price_age_days
+    EXTENDED_CONTEXT_PRICED = "EXTENDED_CONTEXT_PRICED"  # an extended window priced from a source's tier
+    CATALOG_SNAPSHOT_FALLBACK = "CATALOG_SNAPSHOT_FALLBACK"  # no valid refreshed snapshot: the bundled catalog
     CACHE_READ_PRICED_AS_INPUT = "CACHE_READ_PRICED_AS_INPUT"
     TIME_OF_DAY_PEAK_PRICE = "TIME_OF_DAY_PEAK_PRICE"
     CONTEXT_WINDOW_UNVERIFIED = "CONTEXT_WINDOW_UNVERIFIED"
@@ -225,6 +230,10 @@ class PriceBasis(StrEnum):
     TIER_FROM_AVERAGE_PROMPT = "tier_from_average_prompt"
     CACHE_READ_AS_INPUT = "cache_read_charged_at_input_price"
     TIME_OF_DAY_PEAK = "time_of_day_peak_price"
+    TIER_SHARE_STATED = "tier_share_stated"  # long-context tier blended at the workload's stated shares
+    TIER_SHARE_ASSUMED = "tier_share_assumed"  # share above the tier unknown: monthly_cost_range spans it
+    SOURCES_DISAGREE = "price_sources_disagree"  # second source differs by > 5%: see price_sources
+    EXTENDED_CONTEXT = "extended_context_tier"  # window beyond the stated one, priced from the second source
 
 
 class ErrorCode(StrEnum):

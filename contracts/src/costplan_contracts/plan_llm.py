@@ -21,6 +21,17 @@ from costplan_contracts.ranking import ExclusionExample, ExclusionGroup, Exclusi
 ProviderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
+class ContextShare(ContractModel):
+    """How much of the workload is sent in requests whose prompt is longer than ``above_tokens``."""
+
+    above_tokens: int = Field(ge=1, le=B.CONTEXT_TOKENS_MAX, description="A prompt-length threshold (tokens)")
+    input_token_share: float = Field(
+        ge=0, le=1, description="Share of input tokens (cached included) sent in requests above the threshold")
+    output_token_share: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Share of output tokens produced by those requests; unknown when absent (the cost is a range)")
+
+
 class Workload(ContractModel):
     input_tokens_per_month: float = Field(
         ge=0, le=B.TOKENS_PER_MONTH_MAX, description="All prompt tokens per month, cached ones included"
@@ -43,11 +54,25 @@ class Workload(ContractModel):
         default=B.PEAK_TO_AVERAGE_DEFAULT, ge=1, le=100,
         description="Peak request rate / average; self-hosted replicas are sized for the peak",
     )
+    context_shares: list[ContextShare] = Field(
+        default_factory=list, max_length=B.CONTEXT_SHARES_MAX,
+        description="Long-context tiers apply only to the requests that cross them: state the share of tokens "
+                    "above each threshold. A tier whose share is unknown is shown as a range (monthly_cost_range).",
+    )
 
     @model_validator(mode="after")
     def _some_tokens(self) -> "Workload":
         if self.input_tokens_per_month + self.output_tokens_per_month <= 0:
             raise ValueError("input_tokens_per_month and output_tokens_per_month are both 0; nothing to price")
+        shares = sorted(self.context_shares, key=lambda c: c.above_tokens)
+        for a, b in zip(shares, shares[1:]):
+            if a.above_tokens == b.above_tokens:
+                raise ValueError(f"context_shares: threshold {a.above_tokens} is given twice")
+            if b.input_token_share > a.input_token_share or (
+                    a.output_token_share is not None and b.output_token_share is not None
+                    and b.output_token_share > a.output_token_share):
+                raise ValueError(f"context_shares: the share above {b.above_tokens} tokens exceeds the share above "
+                                 f"{a.above_tokens}; shares cannot grow with the threshold")
         return self
 
 
@@ -60,6 +85,10 @@ class Constraints(ContractModel):
     pricing_unit: PricingUnit = PricingUnit.PER_1M_TOKENS
     min_context_window: int | None = Field(default=None, ge=1, le=B.CONTEXT_TOKENS_MAX)
     include_deprecated: bool = False
+    max_price_age_days: int = Field(
+        default=B.MAX_PRICE_AGE_DAYS_DEFAULT, ge=1, le=3650,
+        description="Offerings whose price_as_of is older than this, counted back from the catalog's build date, "
+                    "warn STALE_PRICE")
 
 
 class Slo(ContractModel):
@@ -172,6 +201,26 @@ class RowQuality(ContractModel):
     sources: list[Provenance]
 
 
+class CostRange(ContractModel):
+    """The monthly cost where it is not one number: an unknown share above a long-context tier, or two price
+    sources that disagree. monthly_cost_usd is the point the row was ranked at, inside this range."""
+
+    low_usd: float
+    high_usd: float
+    reasons: list[PriceBasis]
+
+
+class PriceQuote(ContractModel):
+    """One source's unit prices for an offering (per 1M tokens)."""
+
+    source: str
+    as_of: str
+    input_per_1m: float | None
+    output_per_1m: float | None
+    cache_read_per_1m: float | None
+    used: bool = Field(description="This source's price is the one the row was ranked at")
+
+
 class PlanRow(ContractModel):
     rank: int
     provider: str
@@ -193,6 +242,19 @@ class PlanRow(ContractModel):
     deployment: Deployment = Deployment.HOSTED_API
     self_hosted: SelfHostedDetail | None = None
     quality: RowQuality | None = None
+    monthly_cost_range: CostRange | None = None
+    price_sources: list[PriceQuote] | None = Field(
+        default=None, description="Both sources' prices, where they disagree by more than 5%")
+    extended_context: bool = Field(
+        default=False, description="Priced beyond the offering's stated context window, from a source's tier")
+
+
+class CatalogSource(ContractModel):
+    name: str
+    version: str
+    as_of: str
+    role: str = Field(description="primary, or cross_check")
+    url: str | None = None
 
 
 class CatalogInfo(ContractModel):
@@ -202,6 +264,9 @@ class CatalogInfo(ContractModel):
     source: str
     as_of: str
     url: str | None = None
+    built_on: str | None = Field(default=None, description="When the catalog was built; as_of is its oldest source")
+    sources: list[CatalogSource] = Field(default_factory=list)
+    snapshot: str | None = Field(default=None, description="bundled, or the refreshed snapshot that was loaded")
 
 
 class ResolvedModel(ContractModel):

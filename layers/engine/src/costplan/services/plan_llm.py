@@ -27,7 +27,13 @@ from costplan.services.fallback import (
 from costplan.services.hosted import hosted_block, resolve_model
 from costplan.services.plan_quality import quality_relaxed_warning, quality_rows
 from costplan.services.plan_rows import build_rows
-from costplan.services.plan_warnings import row_warnings, self_hosted_warnings, unit_warning
+from costplan.services.plan_warnings import (
+    catalog_snapshot_warning,
+    price_age_warnings,
+    row_warnings,
+    self_hosted_warnings,
+    unit_warning,
+)
 from costplan.services.selfhosted import SECONDS_PER_MONTH, Measured, Traffic, scope_rows, size
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import (
@@ -227,6 +233,8 @@ def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmR
     if not rows:
         no_candidates_warning(len(cs), warn)
     row_warnings(rows, req, warn)
+    price_age_warnings(rows, req, catalog.built_on, warn)
+    catalog_snapshot_warning(catalog, warn)
     if sh is not None:
         self_hosted_warnings(cs, result, rows, req, warn)
     return PlanLlmResponse(
@@ -234,6 +242,7 @@ def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmR
         exclusions=exclusions(result, cs.in_name_order, cs.label, final_step), warnings=warn.result(),
         catalog=CatalogInfo(offerings_total=len(catalog), offerings_considered=len(cs),
                             providers=len(universe.providers), source=catalog.source, as_of=catalog.as_of,
-                            url=catalog.url),
+                            url=catalog.url, built_on=catalog.built_on, sources=list(catalog.sources),
+                            snapshot=catalog.snapshot),
         resolved_model=resolved, io_mix=io_mix,
     )

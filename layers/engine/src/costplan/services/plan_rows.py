@@ -8,6 +8,8 @@ from costplan.catalog.selfhosted import PRECISIONS
 from costplan.core.ranking import RankResult
 from costplan.core.units import conversion_factor, convertible
 from costplan.services.candidates import CandidateSet
+from costplan.services.hosted import is_exact
+from costplan.services.hosted_rows import hosted_extras
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Deployment, Precision, PriceBasis, PricingModel, ThroughputBasis
@@ -85,9 +87,11 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
             "effective_price_per_1m": _effective(total, req), "effective_price_io_mix": io_mix,
             "over_budget_usd": _over_budget(total, req), "context_window": None if cw[n] is None else int(cw[n]),
             "deprecated": bool(catalog.deprecated[i]),
-            "estimated": basis != [PriceBasis.LIST_PRICE] and basis != [PriceBasis.TIER_SELECTED],
+            "estimated": not is_exact(basis),
             "price_basis": basis,
-            "provenance": {"source": catalog.source, "as_of": catalog.as_of, "url": catalog.url_of[i]},
+            "provenance": {"source": catalog.source, "as_of": catalog.price_as_of[i] if catalog.price_as_of
+                           else catalog.as_of, "url": catalog.url_of[i]},
+            **hosted_extras(cs, j, req, total, money),
         })
     return out
 

@@ -12,14 +12,22 @@ from costplan_contracts.enums import Deployment, PriceBasis, Severity, Throughpu
 from costplan_contracts.plan_llm import PlanLlmRequest, PlanRow
 
 _BASIS_NOTES = {
-    PriceBasis.TIER_BASE_ASSUMED: (
-        WarningCode.PRICE_TIER_BASE_ASSUMED, "workload.max_context_tokens",
-        "priced at the base context tier because the prompt size is unknown; longer prompts may pay a higher tier",
-        "Set workload.max_context_tokens (or requests_per_month) to select the tier."),
-    PriceBasis.TIER_FROM_AVERAGE_PROMPT: (
-        WarningCode.PRICE_TIER_FROM_AVERAGE_PROMPT, "workload.max_context_tokens",
-        "context tier chosen from the average prompt (input tokens / requests); prompts above it may pay more",
-        "Set workload.max_context_tokens to the largest prompt you send."),
+    PriceBasis.TIER_SHARE_ASSUMED: (
+        WarningCode.TIER_SHARE_ASSUMED, "workload.context_shares",
+        "have long-context tiers and the share of traffic above them is unknown; monthly_cost_range runs from no "
+        "request above the tier to all of them, and monthly_cost_usd is the end the prompt size points to",
+        "Set workload.context_shares (share of input and output tokens above each tier threshold), or "
+        "workload.max_context_tokens if no prompt reaches the tier."),
+    PriceBasis.SOURCES_DISAGREE: (
+        WarningCode.PRICE_SOURCES_DISAGREE, None,
+        "are priced differently (by more than 5%) by the two price sources and no dated entry shows which is newer; "
+        "ranked at the primary source, with both in price_sources and the spread in monthly_cost_range",
+        "Check the provider's pricing page before committing; see price_sources on each row."),
+    PriceBasis.EXTENDED_CONTEXT: (
+        WarningCode.EXTENDED_CONTEXT_PRICED, "workload.max_context_tokens",
+        "are priced beyond their stated context window from the second source's long-context tier; the extended "
+        "window's size is not published in the catalog",
+        "Confirm the provider serves your prompt size before relying on it."),
     PriceBasis.CACHE_READ_AS_INPUT: (
         WarningCode.CACHE_READ_PRICED_AS_INPUT, "workload.cached_input_share",
         "have no cache-read price in the catalog; cached input tokens are charged at the full input price",
@@ -53,6 +61,25 @@ def row_warnings(rows: list[PlanRow], req: PlanLlmRequest, warn: WarningCollecto
     if req.constraints.include_deprecated and any(r.deprecated for r in rows):
         warn.add(WarningCode.DEPRECATED_INCLUDED, "constraints.include_deprecated",
                  "Some ranked offerings are deprecated by their provider.", "Plan a migration before relying on them.")
+
+
+def price_age_warnings(rows: list[PlanRow], req: PlanLlmRequest, built_on: str | None,
+                       warn: WarningCollector) -> None:
+    """STALE_PRICE: rows whose price_as_of is older than max_price_age_days before the catalog's build date."""
+    from datetime import date
+
+    if not built_on:
+        return
+    limit = req.constraints.max_price_age_days
+    ref = date.fromisoformat(built_on)
+    stale = [r for r in rows if r.deployment == Deployment.HOSTED_API
+             and (ref - date.fromisoformat(r.provenance.as_of)).days > limit]
+    if stale:
+        oldest = min(r.provenance.as_of for r in stale)
+        warn.add(WarningCode.STALE_PRICE, "constraints.max_price_age_days",
+                 f"{len(stale)} ranked offering(s) ({_names(stale)}) carry prices older than {limit} days at the "
+                 f"catalog's build date {built_on} (oldest price_as_of {oldest}).",
+                 "Check the provider's current price; the scheduled catalog refresh updates prices daily.")
 
 
 def unit_warning(req: PlanLlmRequest, rows: list[PlanRow], warn: WarningCollector) -> None:
@@ -108,3 +135,12 @@ def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRo
             warn.add(WarningCode.MEASURED_THROUGHPUT_UNMATCHED, f"self_hosted.measured_throughput[{i}]",
                      f"No configuration in scope runs on '{m.instance_type}'; the measurement was not used.",
                      "Use an instance_type from the self-hosted catalog.")
+
+
+def catalog_snapshot_warning(catalog, warn: WarningCollector) -> None:
+    """CATALOG_SNAPSHOT_FALLBACK when a refreshed snapshot was configured but could not be used."""
+    if catalog.snapshot.startswith("bundled; "):
+        warn.add(WarningCode.CATALOG_SNAPSHOT_FALLBACK, None,
+                 f"The refreshed price catalog could not be loaded ({catalog.snapshot.removeprefix('bundled; ')}); "
+                 f"prices come from the catalog bundled with this release, as of {catalog.as_of}.",
+                 "Check the refresh_catalog function's last run and the catalog/ prefix of the bucket.")
