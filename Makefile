@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 3000
 COV    := --cov=costplan.core --cov=costplan.services --cov=costplan.catalog --cov-report=term-missing:skip-covered
 
-.PHONY: run test unit lint openapi catalog bench build clean
+.PHONY: run test unit lint openapi catalog bench build release-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml tools/find_python.sh
 	@test -n "$(PYTHON)" || tools/find_python.sh
@@ -48,6 +48,9 @@ bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests); pandas a
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/invoice.py
 	$(BIN)/python benchmarks/training.py
+
+release-check: $(STAMP)  ## every RELEASE.md gate (tests, lint, checkov, OpenAPI diff, sam build, benchmarks): PASS/FAIL per line
+	bash tools/release_check.sh
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .coverage
