@@ -123,6 +123,8 @@ class WarningCode(StrEnum):
     QUALITY_UNKNOWN = "QUALITY_UNKNOWN"
     QUALITY_PROFILE_DEFAULTED = "QUALITY_PROFILE_DEFAULTED"
     QUALITY_ESTIMATED = "QUALITY_ESTIMATED"
+    ESTIMATED_CAPACITY = "ESTIMATED_CAPACITY"  # self-hosted capacity rests on thin or assumed factors: measure it
+    SHAPE_ASSUMED = "SHAPE_ASSUMED"  # no request shape given: a profile's default shape sized the self-hosted rows
     TRAINING_ASSUMPTIONS = "TRAINING_ASSUMPTIONS"
     MFU_BORROWED = "MFU_BORROWED"
     SERVING_UNPRICED = "SERVING_UNPRICED"
@@ -211,8 +213,11 @@ class ShardingStrategy(StrEnum):
 
 
 class ThroughputBasis(StrEnum):
-    MODELLED = "modelled"
+    MODELLED = "modelled"  # no longer emitted: modelled rows say how well their factors are evidenced (below)
     MEASURED = "measured_by_caller"
+    CALIBRATED = "calibrated"  # modelled; every fitted factor rests on >= 5 public results
+    THIN = "thin"  # modelled; some factor rests on 1-4 public results
+    ASSUMED = "assumed"  # modelled; some factor (e.g. TP efficiency at this degree) has no public result behind it
 
 
 class Severity(StrEnum):

@@ -163,12 +163,28 @@ class IoMix(ContractModel):
 
 
 class ReplicaCapacity(ContractModel):
-    requests_per_s: float
+    """Per replica. Modelled figures carry 3 significant figures; the exact value is never implied."""
+
+    requests_per_s: float = Field(description="Capacity used to size: measured, else SLO-bound, else offline")
     output_tokens_per_s: float
     total_tokens_per_s: float
-    concurrent_sequences: int
-    tpot_ms: float
-    ttft_ms: float
+    concurrent_sequences: int = Field(description="Most sequences one replica holds (KV memory and engine cap)")
+    tpot_ms: float = Field(description="Predicted time per output token at the planned peak load (0 when measured)")
+    ttft_ms: float = Field(description="Predicted time to first token at the planned peak load, queueing included")
+    offline_requests_per_s: float | None = Field(
+        default=None, description="Maximum throughput with latency unbounded (continuous batching, full batch)")
+    slo_requests_per_s: float | None = Field(
+        default=None, description="Largest rate meeting the TTFT/TPOT targets; null without targets")
+    batch_at_peak: float | None = Field(default=None, description="Mean decoding sequences at the planned peak load")
+    load_share_at_peak: float | None = Field(
+        default=None, description="Planned peak rate per replica / offline capacity (queueing grows as it nears 1)")
+
+
+class RequestShape(ContractModel):
+    avg_input_tokens: float
+    avg_output_tokens: float
+    assumed: bool = Field(description="True when a workload profile's default shape was used (SHAPE_ASSUMED)")
+    source: str
 
 
 class SelfHostedDetail(ContractModel):
@@ -191,6 +207,9 @@ class SelfHostedDetail(ContractModel):
     assumption: str
     price_provenance: Provenance
     throughput_provenance: Provenance
+    evidence_points: int | None = Field(
+        default=None, description="Public results behind the weakest fitted factor of this row's model (null: measured)")
+    request_shape: RequestShape | None = None
 
 
 class RowQuality(ContractModel):

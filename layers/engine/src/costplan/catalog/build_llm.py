@@ -6,7 +6,14 @@ reads genai-prices once at build time, resolves what can be resolved for a fixed
 date, and writes ``data/llm_offerings.json``. The artifact records the genai-prices version
 and the date, and a test regenerates it to prove it matches the pinned version.
 
-Run: ``python -m costplan.catalog.build_llm --as-of 2026-11-26``.
+Run: ``python -m tools.build_catalog --as-of 2026-11-26`` (it fetches the pinned, hash-checked LiteLLM wheel for
+the second price source; see ``costplan.catalog.crosscheck``). The scheduled ``refresh_catalog`` function calls
+``build`` with freshly fetched genai-prices providers and the LiteLLM map.
+
+Dates: the artifact's ``sources`` carry each source's snapshot date (genai-prices: its release date, or the fetch
+date for live data; LiteLLM: the wheel's release date, or the fetch date). Every offering carries ``price_as_of``,
+the snapshot date of the source whose price it uses, and ``catalog.as_of`` is the oldest source date. ``built_on``
+is the build date.
 
 What is resolved here and what is left to request time:
 - date-conditional prices (``StartDateConstraint``): the price active on ``as_of``;
@@ -24,13 +31,16 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
+from costplan.catalog import crosscheck as X
 from costplan.catalog.canonical import alias_keys, canonical_id
 
 ARTIFACT = Path(__file__).parent / "data" / "llm_offerings.json"
 SOURCE_URL = "https://github.com/pydantic/genai-prices"
 PRICE_KEYS = {"input": "input_mtok", "output": "output_mtok", "cache_read": "cache_read_mtok"}
 REQUEST_KEY = "requests_kcount"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Release dates of pinned genai-prices versions (PyPI upload date of the wheel): the snapshot date of its bundled data.
+GENAI_PRICES_RELEASED = {"0.2.3": "2026-11-10"}
 
 
 def _num(value: Decimal) -> float:
@@ -49,17 +59,25 @@ def _price(value):  # Decimal | TieredPrices | None -> JSON
 
 def _active_prices(model, as_of: date):
     """Return (standard ModelPrice, [time-of-day ModelPrice alternatives])."""
+    standard, alternatives, _ = _dated_prices(model, as_of)
+    return standard, alternatives
+
+
+def _dated_prices(model, as_of: date):
+    """(standard ModelPrice, [time-of-day alternatives], start date of the dated entry in force or None)."""
     from genai_prices.types import ModelPrice, StartDateConstraint, TimeOfDateConstraint
 
     if isinstance(model.prices, ModelPrice):
-        return model.prices, []
+        return model.prices, [], None
     stamp = datetime.combine(as_of, time(12, 0), tzinfo=UTC)
-    standard = model.prices[0].prices
+    standard, dated = model.prices[0].prices, None
     for cp in model.prices:  # later entries take precedence, as in genai-prices
-        if cp.constraint is None or (isinstance(cp.constraint, StartDateConstraint) and cp.constraint.active(stamp)):
-            standard = cp.prices
+        if cp.constraint is None:
+            standard, dated = cp.prices, None
+        elif isinstance(cp.constraint, StartDateConstraint) and cp.constraint.active(stamp):
+            standard, dated = cp.prices, cp.constraint.start_date.isoformat()
     alternatives = [cp.prices for cp in model.prices if isinstance(cp.constraint, TimeOfDateConstraint)]
-    return standard, alternatives
+    return standard, alternatives, dated
 
 
 def _is_negative(value) -> bool:
@@ -70,20 +88,83 @@ def _is_negative(value) -> bool:
     return value < 0
 
 
-def build(as_of: date) -> dict:
-    import genai_prices
-    from genai_prices import data
+def _ranked(prices: dict, alternatives: list[dict], direction: str):
+    """The price the service ranks at: the highest time-of-day variant where there are several."""
+    values = [X.base(a[direction]) for a in alternatives] + [X.base(prices[direction])]
+    values = [v for v in values if v is not None]
+    return max(values) if alternatives and values else X.base(prices[direction])
 
+
+def _cross_check(row: dict, dated: str | None, second: dict | None, index: dict, dates: dict) -> None:
+    """Attach the second source's entry to ``row``; swap in its price where its dated entry is newer."""
+    row["second_source"] = None
+    if second is None:
+        return
+    key = X.match(row["provider"], row["model"], row["canonical"], second["entries"], index)
+    if key is None:
+        return
+    entry = second["entries"][key]
+    other = X.per_1m(entry)
+    ranked = {d: _ranked(row["prices"], row["time_of_day_alternatives"], d) for d in ("input", "output")}
+    differ = X.compare(ranked, other)
+    # A dated entry decides only against the other source's snapshot: a snapshot cannot know a later change.
+    # LiteLLM entries carry no price dates, so a genai-prices entry wins when its start date is after LiteLLM's
+    # snapshot; otherwise neither side shows which is newer and the primary price stays, with both shown.
+    verdict = "agree"
+    if differ:
+        verdict = "primary_newer" if dated is not None and dated > dates["second"] else "undetermined"
+    tiers = {d: X.tiers(entry, d) for d in X.FIELDS}
+    window = entry.get("max_input_tokens")
+    row["second_source"] = {
+        "key": key, "prices": other, "tiers": {d: t for d, t in tiers.items() if t},
+        "context_window": window if isinstance(window, int) else None, "disagrees": differ, "verdict": verdict,
+    }
+    _extend_window(row, tiers, row["second_source"]["context_window"])
+
+
+def _extend_window(row: dict, tiers: dict, second_window: int | None) -> None:
+    """Where the second source also prices tokens beyond the primary's stated window (a long-context tier), the
+    provider serves an extended window: mark it (its size is unpublished unless the second source states a larger
+    one) and add the second source's tier where the primary has none. A tier in the primary source alone is not
+    enough: genai-prices keeps historical tiers (Anthropic's retired 1M beta)."""
+    window = row["context_window"]
+    if not window:
+        return
+    beyond = {d: [t for t in ts if t[0] >= window] for d, ts in tiers.items()}
+    if not beyond["input"]:
+        return
+    for d, ts in beyond.items():
+        price = row["prices"][d]
+        if ts and isinstance(price, (int, float)):
+            row["prices"][d] = {"base": price, "tiers": ts}
+    row["extended_context"] = {"beyond_tokens": window, "source": "second_source",
+                               "window": second_window if second_window and second_window > window else None}
+
+
+def build(as_of: date, providers=None, second: dict | None = None, primary_date: str | None = None) -> dict:
+    """The catalog document. ``providers``: genai-prices providers (default: the installed package's data);
+    ``second``: a LiteLLM extract ``{"source", "version", "as_of", "url", "entries"}`` (None: no cross-check);
+    ``primary_date``: the snapshot date of ``providers`` (default: the pinned release's date)."""
+    import genai_prices
+
+    if providers is None:
+        from genai_prices import data
+
+        providers = data.providers
+        primary_date = primary_date or GENAI_PRICES_RELEASED.get(genai_prices.__version__, as_of.isoformat())
+    primary_date = primary_date or as_of.isoformat()
+    dates = {"primary": primary_date, "second": second["as_of"] if second else None}
+    index = X.build_index(second["entries"]) if second else {}
     offerings = []
-    for provider in data.providers:
+    for provider in providers:
         url = (provider.pricing_urls or [None])[0]
         for model in provider.models:
-            standard, alternatives = _active_prices(model, as_of)
+            standard, alternatives, dated = _dated_prices(model, as_of)
             prices = {k: _price(getattr(standard, key, None)) for k, key in PRICE_KEYS.items()}
             if prices["input"] is None and prices["output"] is None:
                 continue  # not a token-priced offering (audio-, image- or search-only)
             alt = [{k: _price(getattr(p, key, None)) for k, key in PRICE_KEYS.items()} for p in alternatives]
-            offerings.append({
+            row = {
                 "provider": provider.id,
                 "provider_name": provider.name,
                 "model": model.id,
@@ -97,15 +178,47 @@ def build(as_of: date) -> dict:
                 "request_per_1k": _price(getattr(standard, REQUEST_KEY, None)),
                 "adaptive": any(_is_negative(v) for v in prices.values()),
                 "url": url,
-            })
+                "price_as_of": primary_date,
+                "price_source": "primary",
+                "extended_context": None,
+            }
+            _cross_check(row, dated, second, index, dates)
+            offerings.append(row)
     offerings.sort(key=lambda o: (o["provider"], o["model"]))
+    sources = [{"name": "genai-prices", "version": genai_prices.__version__ if primary_date in
+                GENAI_PRICES_RELEASED.values() else "live", "as_of": primary_date, "url": SOURCE_URL, "role": "primary"}]
+    if second:
+        sources.append({"name": "litellm", "version": second["version"], "as_of": second["as_of"],
+                        "url": second["url"], "role": "cross_check"})
     return {
         "schema_version": SCHEMA_VERSION,
-        "source": f"genai-prices {genai_prices.__version__}",
+        "source": f"genai-prices {genai_prices.__version__}",  # where prices come from; sources[] lists both
         "source_version": genai_prices.__version__,
         "url": SOURCE_URL,
-        "as_of": as_of.isoformat(),
+        "as_of": min(s["as_of"] for s in sources),
+        "built_on": as_of.isoformat(),
+        "sources": sources,
+        "cross_check": cross_check_summary(offerings) if second else None,
         "offerings": offerings,
+    }
+
+
+def cross_check_summary(offerings: list[dict]) -> dict:
+    """Match rate and disagreement counts, for the build output and the artifact."""
+    mappable = [o for o in offerings if o["provider"] in X.PROVIDERS]
+    matched = [o for o in offerings if o.get("second_source")]
+    compared = [o for o in matched if any(o["second_source"]["prices"][d] is not None and X.base(o["prices"][d])
+                                          is not None for d in ("input", "output"))]
+    differ = [o for o in matched if o["second_source"]["disagrees"]]
+    return {
+        "offerings": len(offerings), "mappable": len(mappable), "matched": len(matched), "compared": len(compared),
+        "agree": len(compared) - len(differ), "disagree": len(differ),
+        "match_rate": round(len(matched) / len(mappable), 4) if mappable else 0.0,
+        "agreement_rate": round((len(compared) - len(differ)) / len(compared), 4) if compared else 0.0,
+        "primary_newer": sum(o["second_source"]["verdict"] == "primary_newer" for o in differ),
+        "undetermined": sum(o["second_source"]["verdict"] == "undetermined" for o in differ),
+        "extended_context": sum(bool(o.get("extended_context")) for o in offerings),
+        "disagreements": [f"{o['provider']}/{o['model']}" for o in differ],
     }
 
 
@@ -114,13 +227,28 @@ def render(catalog: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Rebuild from the installed genai-prices and the committed LiteLLM extract (no network)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
     parser.add_argument("--out", type=Path, default=ARTIFACT)
+    parser.add_argument("--second", type=Path, default=None, help="LiteLLM extract JSON (tools/data/litellm_extract.json)")
     args = parser.parse_args(argv)
-    catalog = build(args.as_of)
+    second = json.loads(args.second.read_text(encoding="utf-8")) if args.second else None
+    catalog = build(args.as_of, second=second)
     args.out.write_text(render(catalog), encoding="utf-8")
-    print(f"wrote {len(catalog['offerings'])} offerings from {catalog['source']} as of {catalog['as_of']} to {args.out}")
+    print(summary_line(catalog, args.out))
+
+
+def summary_line(catalog: dict, out) -> str:
+    names = " + ".join(f"{s['name']} {s['version']} ({s['as_of']})" for s in catalog["sources"])
+    line = f"wrote {len(catalog['offerings'])} offerings from {names}; catalog as_of {catalog['as_of']} to {out}"
+    if cc := catalog.get("cross_check"):
+        line += (f"\ncross-check vs LiteLLM: matched {cc['matched']}/{cc['mappable']} offerings of mapped providers "
+                 f"(match rate {cc['match_rate']:.1%}); compared {cc['compared']}, agree within "
+                 f"{X.TOLERANCE:.0%} {cc['agree']} ({cc['agreement_rate']:.1%}), disagree {cc['disagree']} "
+                 f"(primary newer {cc['primary_newer']}, undetermined {cc['undetermined']}); "
+                 f"extended context windows priced from LiteLLM tiers: {cc['extended_context']}")
+    return line
 
 
 if __name__ == "__main__":

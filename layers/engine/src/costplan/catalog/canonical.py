@@ -27,6 +27,7 @@ _LLAMA_SERVING = re.compile(r"-(instruct-turbo|instruct-fp8-fast|instruct-fp8|tu
 # Fireworks spells versions "v3p1", "qwen2p5": a "p" between digits is a decimal point.
 _DECIMAL_P = re.compile(r"(?<=\d)p(?=\d)")
 _CLAUDE_VERSION = re.compile(r"(?<=\d)-(\d)(?=-|$)")
+_CLAUDE_DOT_ZERO = re.compile(r"(?<=\d)\.0(?=-|$)")
 
 
 def _strip_path(model_id: str) -> str:
@@ -52,6 +53,7 @@ def canonical_id(model_id: str) -> str:
         s = _LLAMA_SERVING.sub("-instruct", s)
     if s.startswith("claude-"):
         s = _CLAUDE_VERSION.sub(r".\1", s)
+        s = _CLAUDE_DOT_ZERO.sub("", s)  # "claude-sonnet-4-0" is Anthropic's alias of claude-sonnet-4
     return s
 
 

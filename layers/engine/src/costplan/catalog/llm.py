@@ -1,6 +1,7 @@
 """The hosted-LLM offering catalog, loaded once per process and kept as numpy arrays.
 
-Source: ``data/llm_offerings.json``, generated from genai-prices by ``build_llm.py``.
+Source: ``data/llm_offerings.json``, generated from genai-prices (cross-checked against LiteLLM's price map) by
+``build_llm.py``; or a refreshed snapshot of the same document (``catalog/snapshot.py``).
 """
 
 import json
@@ -25,6 +26,18 @@ class TierTable:
 
     starts: np.ndarray
     prices: np.ndarray
+
+
+@dataclass(frozen=True)
+class SecondQuote:
+    """The second source's price for one offering, kept where the two sources disagree by more than 5%."""
+
+    key: str
+    input: float | None
+    output: float | None
+    cache_read: float | None
+    directions: tuple[str, ...]  # where they disagree
+    verdict: str  # undetermined | primary_newer
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,14 @@ class LlmCatalog:
     tiered: np.ndarray  # bool: some direction has context-length tiers
     blocked: np.ndarray  # Reason fixed by the catalog itself (deprecated, adaptive), else 0
     name_order: np.ndarray  # rank of each offering in (provider, model) order
+    price_as_of: tuple[str, ...] = ()  # per offering: snapshot date of the source whose price it uses
+    sources: tuple[dict, ...] = ()  # [{name, version, as_of, url, role}]
+    built_on: str | None = None
+    second_source: str | None = None  # e.g. "litellm 1.110.2"
+    second_as_of: str | None = None
+    disagreements: dict[int, SecondQuote] | None = None  # offering index -> the second source's quote
+    extended: np.ndarray | None = None  # bool: window extended beyond the stated one (from the second source)
+    snapshot: str = "bundled"  # which document was loaded: "bundled" or the snapshot key
 
     def __len__(self) -> int:
         return len(self.model)
@@ -98,8 +119,20 @@ def _rank(keys: list[str]) -> np.ndarray:
     return np.array([ordered[k] for k in keys], dtype=np.int64)
 
 
-def from_document(doc: dict) -> LlmCatalog:
+def _disagreements(rows: list[dict]) -> dict[int, SecondQuote]:
+    out = {}
+    for i, r in enumerate(rows):
+        q = r.get("second_source")
+        if q and q["disagrees"]:
+            p = q["prices"]
+            out[i] = SecondQuote(q["key"], p["input"], p["output"], p["cache_read"], tuple(q["disagrees"]),
+                                 q["verdict"])
+    return out
+
+
+def from_document(doc: dict, snapshot: str = "bundled") -> LlmCatalog:
     rows = doc["offerings"]
+    second = next((s for s in doc.get("sources", ()) if s["role"] == "cross_check"), None)
     providers = tuple(sorted({r["provider"] for r in rows}))
     pcode = {p: i for i, p in enumerate(providers)}
     prices = {d: [r["prices"][d] for r in rows] for d in DIRECTIONS}
@@ -146,10 +179,26 @@ def from_document(doc: dict) -> LlmCatalog:
         tiered=np.logical_or.reduce([has_tiers(t.starts) for t in tiers.values()]),
         blocked=_blocked(deprecated, adaptive),
         name_order=name_order,
+        price_as_of=tuple(r.get("price_as_of", doc["as_of"]) for r in rows),
+        sources=tuple(doc.get("sources", ())),
+        built_on=doc.get("built_on"),
+        second_source=f"{second['name']} {second['version']}" if second else None,
+        second_as_of=second["as_of"] if second else None,
+        disagreements=_disagreements(rows),
+        extended=np.array([bool(r.get("extended_context")) for r in rows], dtype=bool),
+        snapshot=snapshot,
     )
+
+
+def bundled_document() -> dict:
+    return json.loads(ARTIFACT.read_text(encoding="utf-8"))
 
 
 @cache
 def get_llm_catalog() -> LlmCatalog:
-    """The process-wide catalog (built on first use, then reused by every warm invocation)."""
-    return from_document(json.loads(ARTIFACT.read_text(encoding="utf-8")))
+    """The process-wide catalog (built on first use, then reused by every warm invocation): the newest valid
+    refreshed snapshot when ``CATALOG_BUCKET`` is set, else (or on any failure) the bundled artifact."""
+    from costplan.catalog.snapshot import load_document
+
+    doc, key = load_document()
+    return from_document(doc, key)

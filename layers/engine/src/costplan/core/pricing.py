@@ -25,3 +25,21 @@ def select_tier(starts: np.ndarray, prices: np.ndarray, prompt_tokens: float) ->
 def has_tiers(starts: np.ndarray) -> np.ndarray:
     """Rows with at least one tier beyond the base price."""
     return np.isfinite(starts[:, 1:]).any(axis=1) if starts.shape[1] > 1 else np.zeros(starts.shape[0], bool)
+
+
+def blend_tiers(starts: np.ndarray, prices: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Per-row price when only part of the traffic crosses each tier, without validation.
+
+    ``shares[i, j]`` is the share of row i's tokens sent in requests longer than ``starts[i, j]`` (column 0 is 1;
+    shares do not grow with j; unused slots hold 0). Under the cliff model a request above start_j pays price_j on
+    all its tokens, so the tokens in band j (above start_j, not above start_{j+1}) pay price_j:
+
+        price_i = sum_j (shares[i, j] - shares[i, j+1]) * prices[i, j],   shares[i, T] = 0
+
+    A NaN base price stays NaN; a missing price in a band that carries traffic makes the row NaN (never $0);
+    an unused tier slot (zero band) adds nothing.
+    """
+    band = shares - np.concatenate([shares[:, 1:], np.zeros((shares.shape[0], 1))], axis=1)
+    with np.errstate(invalid="ignore"):
+        out = np.where(band != 0, band * prices, 0.0).sum(axis=1)
+    return np.where(np.isnan(prices[:, 0]), np.nan, out)

@@ -60,6 +60,15 @@ class CandidateSet:
         return pos[pos >= 0]
 
 
+def _hosted_window(catalog: LlmCatalog, idx: np.ndarray) -> np.ndarray:
+    """Stated windows; an extended window (priced beyond the stated one by a source's tier) has no published size,
+    so it ranks as unknown: admitted unless the caller sets constraints.min_context_window."""
+    window = catalog.context_window[idx]
+    if catalog.extended is None:
+        return window
+    return np.where(catalog.extended[idx], np.nan, window)
+
+
 def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: SelfHostedCatalog | None,
             sizing: Sizing | None) -> CandidateSet:
     idx = hosted.idx
@@ -72,7 +81,7 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
         input_per_1m=cat(hosted.input_per_1m, zeros), output_per_1m=cat(hosted.output_per_1m, zeros),
         cache_read_per_1m=cat(hosted.cache_read_per_1m, zeros),
         request_per_1k=cat(catalog.request_per_1k[idx], zeros),
-        context_window=cat(catalog.context_window[idx], sh_context),
+        context_window=cat(_hosted_window(catalog, idx), sh_context),
         provider_code=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
         provider_key=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
         model_key=cat(universe.hosted_mkey[idx], universe.sh_mkey[rows]),

@@ -7,7 +7,7 @@ import numpy as np
 
 from costplan.catalog.canonical import canonical_id
 from costplan.catalog.llm import LlmCatalog
-from costplan.core.pricing import select_tier
+from costplan.core.pricing import blend_tiers
 from costplan.services.errors import FieldError, RequestRejected
 from costplan_contracts.enums import PriceBasis
 from costplan_contracts.plan_llm import PlanLlmRequest
@@ -16,21 +16,41 @@ from costplan_contracts.plan_llm import PlanLlmRequest
 @dataclass(frozen=True)
 class HostedBlock:
     idx: np.ndarray  # catalog indices in scope
-    input_per_1m: np.ndarray
+    input_per_1m: np.ndarray  # the prices each row is ranked at
     output_per_1m: np.ndarray
     cache_read_per_1m: np.ndarray
     tiered: np.ndarray  # bool: the price came from a context-length tier
     time_of_day: np.ndarray  # bool: ranked at the peak time-of-day rate
     cache_as_input: np.ndarray  # bool: cache reads charged at the input price
     tier_basis: PriceBasis
+    low: dict[str, np.ndarray] | None = None  # per direction: price with every unknown tier share at its low end
+    high: dict[str, np.ndarray] | None = None  # ... and at its high end
+    share_basis: np.ndarray | None = None  # per row: 0 no tier crossed, 1 shares stated, 2 share unknown (range)
+    disagree: np.ndarray | None = None  # bool: the second price source differs by more than 5%
+    extended: np.ndarray | None = None  # bool: an extended window priced from the second source's tier
 
     def basis(self, j: int) -> list[PriceBasis]:
-        out = [self.tier_basis] if self.tiered[j] else []
+        out = []
+        if self.tiered[j]:
+            share = 0 if self.share_basis is None else int(self.share_basis[j])
+            out.append((PriceBasis.TIER_SELECTED, PriceBasis.TIER_SHARE_STATED, PriceBasis.TIER_SHARE_ASSUMED)[share])
+        if self.extended is not None and self.extended[j]:
+            out.append(PriceBasis.EXTENDED_CONTEXT)
         if self.time_of_day[j]:
             out.append(PriceBasis.TIME_OF_DAY_PEAK)
         if self.cache_as_input[j]:
             out.append(PriceBasis.CACHE_READ_AS_INPUT)
+        if self.disagree is not None and self.disagree[j]:
+            out.append(PriceBasis.SOURCES_DISAGREE)
         return out or [PriceBasis.LIST_PRICE]
+
+
+EXACT_BASES = ({PriceBasis.LIST_PRICE}, {PriceBasis.TIER_SELECTED}, {PriceBasis.TIER_SHARE_STATED})
+
+
+def is_exact(basis: list[PriceBasis]) -> bool:
+    """A row carries no assumption: list price, a tier no request crosses, or tiers blended at stated shares."""
+    return set(basis) in EXACT_BASES
 
 
 def resolve_model(catalog: LlmCatalog, requested: str, extra_ids: set[str] = frozenset()) -> str:
@@ -47,7 +67,7 @@ def resolve_model(catalog: LlmCatalog, requested: str, extra_ids: set[str] = fro
 
 
 def prompt_tokens(req: PlanLlmRequest) -> tuple[float, PriceBasis]:
-    """The prompt size that selects a context tier, and how it was known."""
+    """The prompt size that says which end of an unknown tier share a row is ranked at, and how it was known."""
     w = req.workload
     if w.max_context_tokens is not None:
         return float(w.max_context_tokens), PriceBasis.TIER_SELECTED
@@ -56,22 +76,65 @@ def prompt_tokens(req: PlanLlmRequest) -> tuple[float, PriceBasis]:
     return 0.0, PriceBasis.TIER_BASE_ASSUMED
 
 
+def tier_shares(starts: np.ndarray, req: PlanLlmRequest, output: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) share of tokens above each tier start; column 0 is 1, unused slots 0.
+
+    A request no longer than ``max_context_tokens`` crosses no tier at or above it (share 0). A stated
+    ``context_shares`` threshold equal to the start gives the share; otherwise shares fall with the threshold, so
+    the nearest stated thresholds above and below bound it, and with none the bounds are 0 and 1.
+    """
+    w = req.workload
+    stated = sorted((c.above_tokens, c.output_token_share if output else c.input_token_share)
+                    for c in w.context_shares)
+    stated = [(a, v) for a, v in stated if v is not None]
+    lo, hi = np.zeros_like(starts), np.zeros_like(starts)
+    lo[:, 0] = hi[:, 0] = 1.0
+    for (i, j) in zip(*np.nonzero(np.isfinite(starts[:, 1:]))):
+        start = starts[i, j + 1]
+        if w.max_context_tokens is not None and w.max_context_tokens <= start:
+            continue
+        above = [v for a, v in stated if a >= start]
+        below = [v for a, v in stated if a <= start]
+        exact = [v for a, v in stated if a == start]
+        lo[i, j + 1] = exact[0] if exact else (above[0] if above else 0.0)
+        hi[i, j + 1] = exact[0] if exact else (below[-1] if below else 1.0)
+    return lo, hi
+
+
 def hosted_block(catalog: LlmCatalog, idx: np.ndarray, req: PlanLlmRequest) -> HostedBlock:
     prompt, tier_basis = prompt_tokens(req)
     tiered, tod = catalog.tiered[idx], catalog.time_of_day[idx]
     t = np.flatnonzero(tiered)
-    price = {}
+    price, low, high = {}, {}, {}
+    share_basis = np.zeros(idx.size, np.int8)
+    stated = bool(req.workload.context_shares)
     for d, table in catalog.tiers.items():
         p = table.prices[idx, 0]
-        if t.size and prompt > 0:
-            p[t] = select_tier(table.starts[idx[t]], table.prices[idx[t]], prompt)
+        lo_p, hi_p = p.copy(), p.copy()
+        if t.size:
+            starts, prices = table.starts[idx[t]], table.prices[idx[t]]
+            s_lo, s_hi = tier_shares(starts, req, output=d == "output")
+            a, b = blend_tiers(starts, prices, s_lo), blend_tiers(starts, prices, s_hi)
+            lo_p[t], hi_p[t] = np.fmin(a, b), np.fmax(a, b)
+            # Ranked at the end the prompt size points to: prompts that reach a tier are ranked as if all cross it.
+            first = np.where(np.isfinite(starts[:, 1:]), starts[:, 1:], np.inf).min(axis=1)
+            p[t] = np.where(prompt > first, hi_p[t], lo_p[t])
+            crossed = (s_hi[:, 1:] > 0).any(axis=1)
+            ranged = (s_lo != s_hi).any(axis=1)
+            share_basis[t] = np.maximum(share_basis[t], np.where(ranged, 2, np.where(crossed & stated, 1, 0)))
         if tod.any():
             peak = catalog.peak[d][idx]
-            p = np.where(tod & ~np.isnan(peak), peak, p)
-        price[d] = p
+            use = tod & ~np.isnan(peak)
+            p, lo_p, hi_p = (np.where(use, peak, x) for x in (p, lo_p, hi_p))
+        price[d], low[d], high[d] = p, lo_p, hi_p
     cache_as_input = np.isnan(price["cache_read"]) & ~np.isnan(price["input"])
     if req.workload.cached_input_share > 0:
-        price["cache_read"] = np.where(cache_as_input, price["input"], price["cache_read"])
+        for book in (price, low, high):
+            book["cache_read"] = np.where(cache_as_input, book["input"], book["cache_read"])
     else:
         cache_as_input[:] = False
-    return HostedBlock(idx, price["input"], price["output"], price["cache_read"], tiered, tod, cache_as_input, tier_basis)
+    quotes = catalog.disagreements or {}
+    disagree = np.array([int(i) in quotes for i in idx], dtype=bool)
+    extended = catalog.extended[idx] if catalog.extended is not None else np.zeros(idx.size, bool)
+    return HostedBlock(idx, price["input"], price["output"], price["cache_read"], tiered, tod, cache_as_input,
+                       tier_basis, low, high, share_basis, disagree, extended)

@@ -34,7 +34,16 @@ from costplan.services.plan_warnings import (
     self_hosted_warnings,
     unit_warning,
 )
-from costplan.services.selfhosted import SECONDS_PER_MONTH, Measured, Traffic, scope_rows, size
+from costplan.services.selfhosted import (
+    DEFAULT_SHAPE_PROFILE,
+    DEFAULT_SHAPES,
+    SECONDS_PER_MONTH,
+    Measured,
+    Traffic,
+    scope_rows,
+    size,
+    slo_details,
+)
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import (
     Deployment,
@@ -61,13 +70,27 @@ _OVER_BUDGET = int(Reason.OVER_BUDGET)
 
 
 def _traffic(req: PlanLlmRequest) -> Traffic | None:
-    """Request rate and shape for self-hosted sizing, or None when the workload does not say."""
+    """Request rate and shape for self-hosted sizing, or None when the workload cannot give one.
+
+    With token volumes only, the workload profile's default shape (``DEFAULT_SHAPES``, chat when no
+    profile is set) fixes the request count: its prompt length divides the input volume (its output
+    length the output volume when there is no input); the other side follows from the volumes."""
     w = req.workload
     requests = w.requests_per_month
     if requests is None and w.avg_input_tokens_per_request:
         requests = w.input_tokens_per_month / w.avg_input_tokens_per_request
     if requests is None and w.avg_output_tokens_per_request:
         requests = w.output_tokens_per_month / w.avg_output_tokens_per_request
+    assumed, source = False, "workload"
+    if requests is None:
+        profile = req.workload_profile.value if req.workload_profile else DEFAULT_SHAPE_PROFILE
+        avg_in, avg_out = DEFAULT_SHAPES[profile]
+        requests = (w.input_tokens_per_month / avg_in if w.input_tokens_per_month
+                    else w.output_tokens_per_month / avg_out)
+        assumed = True
+        source = (f"assumed: the {profile} profile's default shape ({avg_in:,.0f} input / {avg_out:,.0f} output tokens"
+                  f" per request) sets the request count, {requests:,.0f}/month; the tokens per request follow "
+                  f"from the stated volumes")
     if not requests:
         return None
     avg_in = w.avg_input_tokens_per_request or w.input_tokens_per_month / requests
@@ -78,7 +101,8 @@ def _traffic(req: PlanLlmRequest) -> Traffic | None:
     shape = Shape(avg_in, avg_out, ttft_s=slo.ttft_ms / 1e3 if slo.ttft_ms else float("inf"),
                   tpot_s=slo.tpot_ms / 1e3 if slo.tpot_ms else float("inf"))
     avg = requests / SECONDS_PER_MONTH
-    return Traffic(avg_requests_per_s=avg, peak_requests_per_s=avg * w.peak_to_average_ratio, shape=shape)
+    return Traffic(avg_requests_per_s=avg, peak_requests_per_s=avg * w.peak_to_average_ratio, shape=shape,
+                   shape_assumed=assumed, shape_source=source)
 
 
 def _self_hosted(req: PlanLlmRequest, canonical: str | None, warn: WarningCollector):
@@ -239,7 +263,9 @@ def plan_llm(req: PlanLlmRequest, catalog: LlmCatalog | None = None) -> PlanLlmR
         self_hosted_warnings(cs, result, rows, req, warn)
     return PlanLlmResponse(
         rows=rows, fallback_steps=outcome.steps,
-        exclusions=exclusions(result, cs.in_name_order, cs.label, final_step), warnings=warn.result(),
+        exclusions=exclusions(result, cs.in_name_order, cs.label, final_step,
+                              detail=slo_details(cs.sizing, cs.n_hosted) if sh is not None else None),
+        warnings=warn.result(),
         catalog=CatalogInfo(offerings_total=len(catalog), offerings_considered=len(cs),
                             providers=len(universe.providers), source=catalog.source, as_of=catalog.as_of,
                             url=catalog.url, built_on=catalog.built_on, sources=list(catalog.sources),

@@ -10,6 +10,7 @@ from costplan.core.units import conversion_factor, convertible
 from costplan.services.candidates import CandidateSet
 from costplan.services.hosted import is_exact
 from costplan.services.hosted_rows import hosted_extras
+from costplan.services.selfhosted import Sizing, shape_note, throughput_basis
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Deployment, Precision, PriceBasis, PricingModel, ThroughputBasis
@@ -24,6 +25,7 @@ from costplan_contracts.plan_llm import (
 )
 
 MONEY_DECIMALS = 6
+MODELLED_SIGNIFICANT = 3
 
 
 def sig(x: float) -> float:
@@ -32,6 +34,38 @@ def sig(x: float) -> float:
 
 def money(x: float) -> float:
     return round(float(x), MONEY_DECIMALS) + 0.0
+
+
+def modelled(x: float) -> float | None:
+    """A modelled figure (capacity, latency, utilisation): 3 significant figures, so no precision is implied.
+
+    NaN and infinity (nothing modelled) become None. The one place modelled figures are rounded."""
+    x = float(x)
+    return float(f"{x:.{MODELLED_SIGNIFICANT}g}") + 0.0 if np.isfinite(x) else None
+
+
+def cents(x: float) -> float:
+    """Money that rests on a model (self-hosted cost): to the cent."""
+    return round(float(x), 2) + 0.0
+
+
+def replica_figures(sz: Sizing, k: int) -> dict:
+    """Capacity and predicted latency of one replica of sizing row k, rounded for a response.
+
+    Latency and load are predicted at the planned peak rate per replica; measured rows have none."""
+    cap, load = sz.capacity, sz.planned
+    rps, shape = float(sz.requests_per_s[k]), sz.shape
+    measured = bool(sz.measured[k])
+    has_slo = np.isfinite(shape.tpot_s) or np.isfinite(shape.ttft_s)
+    return {
+        "requests_per_s": modelled(rps), "output_tokens_per_s": modelled(rps * shape.avg_output_tokens),
+        "total_tokens_per_s": modelled(rps * (shape.avg_input_tokens + shape.avg_output_tokens)),
+        "concurrent_sequences": int(cap.batch[k]),
+        "tpot_ms": modelled(load.tpot_s[k] * 1e3), "ttft_ms": modelled(load.ttft_s[k] * 1e3),
+        "offline_requests_per_s": None if measured else modelled(cap.offline_requests_per_s[k]),
+        "slo_requests_per_s": modelled(cap.slo_requests_per_s[k]) if has_slo and not measured else None,
+        "batch_at_peak": modelled(load.batch[k]), "load_share_at_peak": modelled(load.utilisation[k]),
+    }
 
 
 def _effective(total: float, req: PlanLlmRequest) -> float:
@@ -112,27 +146,29 @@ def self_hosted_detail(cs: CandidateSet, k: int, pricing_model: PricingModel) ->
                   f"{HOURS_PER_MONTH:g} h/month, always on; {replicas} replica(s) of {g.gpus_per_replica[r]} GPU(s), "
                   f"{per_instance} per instance, sized for the peak request rate")
     cal = sh.calibration
+    figures = replica_figures(sz, k)
+    figures.update(tpot_ms=figures["tpot_ms"] or 0.0, ttft_ms=figures["ttft_ms"] or 0.0)
     return SelfHostedDetail(
         instance_type=inst.instance_type, region=inst.region, accelerator=acc.name, gpus_per_instance=inst.count,
         gpus_per_replica=int(g.gpus_per_replica[r]), precision=Precision(PRECISIONS[g.precision[r]]),
         pricing_model=pricing_model, replicas=replicas, instances=instances,
         instance_usd_per_hour=float(sz.hourly[k]), hours_per_month=HOURS_PER_MONTH,
-        utilisation=round(float(sz.utilisation[k]), 6),
-        capacity_per_replica=ReplicaCapacity(
-            requests_per_s=sig(sz.requests_per_s[k]),
-            output_tokens_per_s=sig(sz.requests_per_s[k] * sz.shape.avg_output_tokens),
-            total_tokens_per_s=sig(sz.requests_per_s[k] * (sz.shape.avg_input_tokens + sz.shape.avg_output_tokens)),
-            concurrent_sequences=int(cap.batch[k]) if not measured or cap.batch[k] > 0 else 0,
-            tpot_ms=sig(cap.tpot_s[k] * 1e3) if not np.isnan(cap.tpot_s[k]) else 0.0,
-            ttft_ms=sig(cap.ttft_s[k] * 1e3) if not np.isnan(cap.ttft_s[k]) else 0.0),
-        throughput_basis=ThroughputBasis.MEASURED if measured else ThroughputBasis.MODELLED,
-        weights_gb=sig(cap.weights_gb[k]), kv_budget_gb=sig(cap.kv_budget_gb[k]), assumption=assumption,
+        utilisation=modelled(sz.utilisation[k]),
+        capacity_per_replica=ReplicaCapacity(**figures),
+        throughput_basis=throughput_basis(sh, sz, k),
+        weights_gb=modelled(cap.weights_gb[k]), kv_budget_gb=modelled(cap.kv_budget_gb[k]), assumption=assumption,
         price_provenance=Provenance(source=inst.source, as_of=inst.price_as_of),
         throughput_provenance=(Provenance(source="measured_throughput supplied in the request", as_of="request")
                                if measured else Provenance(
-                                   source=f"roofline model calibrated on {len(cal['benchmarks'])} public benchmarks "
+                                   source=f"serving model (continuous batching, chunked prefill, M/D/1 TTFT queue) "
+                                          f"calibrated on {len(cal['benchmarks'])} public throughput and "
+                                          f"{len(cal['latency_benchmarks'])} latency results "
                                           f"(catalog/data/calibration.json); model spec: {model.source}",
                                    as_of=model.as_of)),
+        evidence_points=None if measured else int(sz.evidence_points[k]),
+        request_shape={"avg_input_tokens": modelled(sz.shape.avg_input_tokens),
+                       "avg_output_tokens": modelled(sz.shape.avg_output_tokens),
+                       "assumed": sz.shape_assumed, "source": shape_note(sz)},
     )
 
 
@@ -145,15 +181,18 @@ def self_hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req
     model = sh.models[sh.grid.model[r]]
     total = float(result.cost[j])
     provider, row_id = cs.label(j)
+    w = req.workload
     return PlanRow(
         rank=rank, provider=provider, model=row_id, canonical_model=model.model_id, model_name=model.name,
-        monthly_cost_usd=money(total),
+        monthly_cost_usd=cents(total),
         cost_breakdown=CostBreakdown(input_usd=0.0, output_usd=0.0, cached_input_usd=0.0, request_usd=0.0,
-                                     compute_usd=money(total)),
+                                     compute_usd=cents(total)),
         unit_prices=UnitPrices(input_per_1m=None, output_per_1m=None, cache_read_per_1m=None),
-        effective_price_per_1m=_effective(total, req), effective_price_io_mix=io_mix,
+        effective_price_per_1m=modelled(total / (w.input_tokens_per_month + w.output_tokens_per_month) * 1e6),
+        effective_price_io_mix=io_mix,
         over_budget_usd=_over_budget(total, req), context_window=model.max_context, deprecated=False,
-        estimated=detail.throughput_basis == ThroughputBasis.MODELLED, price_basis=[PriceBasis.LIST_PRICE],
+        estimated=detail.throughput_basis != ThroughputBasis.MEASURED or detail.request_shape.assumed,
+        price_basis=[PriceBasis.LIST_PRICE],
         provenance=detail.price_provenance, deployment=Deployment.SELF_HOSTED, self_hosted=detail,
     )
 

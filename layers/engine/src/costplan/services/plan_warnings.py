@@ -6,6 +6,7 @@ from costplan.catalog.llm import NATIVE_UNIT
 from costplan.core.ranking import RankResult, Reason
 from costplan.core.units import convertible
 from costplan.services.candidates import CandidateSet
+from costplan.services.selfhosted import estimated_capacity_warning
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.enums import Deployment, PriceBasis, Severity, ThroughputBasis, WarningCode
@@ -112,9 +113,20 @@ def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRo
         warn.add(WarningCode.SELF_HOSTED_ASSUMPTIONS, None,
                  f"Self-hosted rows assume {HOURS_PER_MONTH:g} h/month always on, replicas sized for the peak "
                  f"({w.peak_to_average_ratio:g}x the average request rate) at {opts.target_utilisation:.0%} target "
-                 f"utilisation, and a roofline throughput model (decode at {f.eff_bw:.0%} of peak bandwidth, prefill at "
-                 f"{f.eff_flops:.0%} of peak FLOPs) fitted on {len(sh.calibration['benchmarks'])} public benchmarks.",
+                 f"utilisation of offline capacity and within the TTFT/TPOT targets, and a serving model (continuous "
+                 f"batching with chunked prefill, decode at {f.eff_bw:.0%} of peak bandwidth, prefill at "
+                 f"{f.eff_flops:.0%} of peak FLOPs, M/D/1 queueing for TTFT) fitted on "
+                 f"{len(sh.calibration['benchmarks'])} public throughput and "
+                 f"{len(sh.calibration['latency_benchmarks'])} latency results.",
                  "Supply self_hosted.measured_throughput from your own load test to replace the model.", Severity.INFO)
+    ranked_sh = [j - cs.n_hosted for j in result.order.tolist() if not cs.is_hosted(j)]
+    estimated_capacity_warning(sh, sz, ranked_sh, warn, "self_hosted.measured_throughput")
+    if sz.shape_assumed and ranked_sh:
+        warn.add(WarningCode.SHAPE_ASSUMED, "workload.requests_per_month",
+                 f"No request shape was given; self-hosted rows were sized with a default shape ({sz.shape_source}). Latency, "
+                 "batch and replica counts depend on it, so those rows are estimates.",
+                 "Set workload.requests_per_month, or avg_input_tokens_per_request and "
+                 "avg_output_tokens_per_request, to size self-hosted rows for your real shape.")
     blocked = sz.blocked
     missing = np.flatnonzero(blocked == Reason.MISSING_THROUGHPUT)
     if missing.size:

@@ -1,0 +1,55 @@
+"""The parts of a hosted plan row that come from price provenance: the cost range (unknown long-context share,
+disagreeing sources), both sources' quotes, the extended-window flag and the offering's own price date."""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from costplan.services.candidates import CandidateSet
+from costplan_contracts.enums import PriceBasis
+from costplan_contracts.plan_llm import PlanLlmRequest
+
+_DIRECTIONS = ("input", "output", "cache_read")
+
+
+def _cost(prices: dict[str, float], req: PlanLlmRequest, fee: float) -> float:
+    w = req.workload
+    cached = w.input_tokens_per_month * w.cached_input_share
+    tokens = {"input": w.input_tokens_per_month - cached, "output": w.output_tokens_per_month, "cache_read": cached}
+    total = sum(tokens[d] * prices[d] / 1e6 for d in _DIRECTIONS if tokens[d])
+    requests = w.requests_per_month or 0.0
+    return total + requests * fee / 1e3
+
+
+def hosted_extras(cs: CandidateSet, j: int, req: PlanLlmRequest, total: float,
+                  money: Callable[[float], float]) -> dict:
+    """Extra fields of hosted row j (a candidate index), as plain data for the row validator."""
+    catalog, hb = cs.catalog, cs.hosted
+    i = int(hb.idx[j])
+    fee = float(catalog.request_per_1k[i])
+    basis = hb.basis(j)
+    reasons, costs = [], [total]
+    if PriceBasis.TIER_SHARE_ASSUMED in basis:
+        reasons.append(PriceBasis.TIER_SHARE_ASSUMED)
+        costs += [_cost({d: float(hb.low[d][j]) for d in _DIRECTIONS}, req, fee),
+                  _cost({d: float(hb.high[d][j]) for d in _DIRECTIONS}, req, fee)]
+    quotes = None
+    quote = (catalog.disagreements or {}).get(i)
+    if quote is not None:
+        ranked = {"input": float(hb.input_per_1m[j]), "output": float(hb.output_per_1m[j]),
+                  "cache_read": float(hb.cache_read_per_1m[j])}
+        other = {d: ranked[d] if getattr(quote, d) is None else getattr(quote, d) for d in _DIRECTIONS}
+        reasons.append(PriceBasis.SOURCES_DISAGREE)
+        costs.append(_cost(other, req, fee))
+        quotes = [
+            {"source": catalog.source, "as_of": catalog.price_as_of[i], "used": True,
+             **{f"{d}_per_1m": None if np.isnan(ranked[d]) else ranked[d] for d in _DIRECTIONS}},
+            {"source": catalog.second_source, "as_of": catalog.second_as_of, "used": False,
+             **{f"{d}_per_1m": getattr(quote, d) for d in _DIRECTIONS}},
+        ]
+    finite = [c for c in costs if not np.isnan(c)]
+    cost_range = None
+    if reasons and finite:
+        cost_range = {"low_usd": money(min(finite)), "high_usd": money(max(finite)), "reasons": reasons}
+    return {"monthly_cost_range": cost_range, "price_sources": quotes,
+            "extended_context": bool(hb.extended[j]) if hb.extended is not None else False}
