@@ -88,8 +88,8 @@ def theirs(train, cfg_dir: Path, model: str, acc: str, gpus: int, tp: int, zero:
 
 def main() -> None:
     try:
-        from llm_analysis.analysis import train
         import llm_analysis
+        from llm_analysis.analysis import train
         version = getattr(llm_analysis, "__version__", "0.2.2")
     except ImportError:
         sys.exit("llm-analysis is not installed: pip install --no-deps -r requirements-bench-nodeps.txt "

@@ -24,7 +24,6 @@ from costplan_contracts.common import Provenance
 from costplan_contracts.enums import (
     Deployment,
     LoraTarget,
-    PricingModel,
     ReasonCode,
     Severity,
     ShardingStrategy,
@@ -323,7 +322,12 @@ def _self_run_options(job: Job, life: LifecyclePlan | None, cat: TrainingCatalog
             excluded.add(ReasonCode.DEADLINE_UNREACHABLE, inst.provider, label,
                          f"fastest {sig3(fastest.hours)} h on {fastest.nodes} instance(s) > {job.deadline_hours:g} h")
             continue
-        out.append(_self_run_option(job, life, cat, inst, acc, on_time[0], peak_tflops * 1e12, serving))
+        chosen = on_time[0]
+        if job.mfu is None and (chosen.borrowed or job.kind != T.FULL):
+            why = chosen.borrowed or "the published runs are full training; LoRA/QLoRA are planned at their utilisation"
+            warn.add(WarningCode.MFU_BORROWED, "mfu", f"Some utilisation figures are borrowed (e.g. {label}: {why}).",
+                     "Pass your measured mfu for the hardware you will use.")
+        out.append(_self_run_option(job, life, cat, inst, acc, chosen, peak_tflops * 1e12, serving))
     return out, len(instances)
 
 
@@ -408,7 +412,7 @@ def _layout_reason(job: Job, inst: Instance, p: _Plan, d: int, t: int, pp: int, 
     why = ("the first layout that fits, preferring no recomputation, then the least model splitting, then the "
            "lowest ZeRO stage")
     if p.nodes > 1:
-        why += f"; fewer instances did not fit" + (" or missed the deadline" if job.deadline_hours else "")
+        why += "; fewer instances did not fit" + (" or missed the deadline" if job.deadline_hours else "")
     return ", ".join(parts) + f" ({why})"
 
 
@@ -584,12 +588,6 @@ def _warnings(job: Job, life: LifecyclePlan | None, options: list[TrainingOption
                  + ("; the LoRA MLP width is inferred from the parameter count" if job.kind != T.FULL else "")
                  + ". Time excludes data loading, checkpoint writes, failures and restarts.",
                  "Measure a few steps and pass mfu to replace the published utilisation.", Severity.INFO)
-    borrowed = sorted({o.self_run.time.utilisation_basis for o in self_run if "used" in o.self_run.time.utilisation_basis
-                       or job.kind != T.FULL})
-    if borrowed and job.mfu is None:
-        warn.add(WarningCode.MFU_BORROWED, "mfu",
-                 f"{len(borrowed)} utilisation figure(s) come from other hardware, another scale or full training "
-                 f"(e.g. {borrowed[0]}).", "Pass your measured mfu for the hardware you will use.")
     if life and life.workload is not None:
         unpriced = [o for o in options + ([reference] if reference else [])
                     if o.lifecycle and o.lifecycle.serving_usd is None]
@@ -604,4 +602,4 @@ def _warnings(job: Job, life: LifecyclePlan | None, options: list[TrainingOption
                  Severity.ERROR)
 
 
-__all__ = ["plan_training", "sig3", "cents", "PricingModel"]
+__all__ = ["plan_training", "sig3", "cents"]
