@@ -11,8 +11,12 @@ from costplan.core.throughput import (
     Efficiency,
     Fit,
     Shape,
+    at_load,
+    closed_loop,
     replica_capacity,
     replicas_needed,
+    step_time,
+    terms,
     tp_efficiency,
 )
 
@@ -62,21 +66,135 @@ def test_missing_specs_or_calibration_is_missing_throughput():
     assert replica_capacity(configs(supported=False), Shape(100, 100), EFF).fit[0] == Fit.PRECISION_UNSUPPORTED
 
 
-def test_decode_step_follows_the_roofline_by_hand():
-    # One GPU, 8B model at bf16: 16 GB of weights over 3350 x 0.7 GB/s = 6.82 ms per step at batch ~1.
-    kv = 2 * 32 * 8 * 128 * 2
-    cap = replica_capacity(configs(total=8.0, active=8.0, kv=kv, gpus=1), Shape(100, 100, tpot_s=0.0069), EFF)
-    a_mem = 16.0 / (3350 * 0.7)
-    b_mem = kv * 150 / 1e9 / (3350 * 0.7)
-    assert cap.batch[0] == np.floor((0.0069 - a_mem) / b_mem)
-    assert cap.tpot_s[0] == pytest.approx(a_mem + b_mem * cap.batch[0])
+# Llama 3.1 8B at bf16 on one H100 (EFF above), 100 input / 100 output tokens:
+#   a = 16 GB / (3350 x 0.7) GB/s = 6.8230 ms           (weights streamed once per step)
+#   b = 131,072 B x 150 tokens / 1e9 / 2345 GB/s = 8.384 us per sequence per step
+#   c = 2 x 8e9 / (989.4e12 x 0.5) = 32.34 us of compute per token
+LLAMA8_KV = 2 * 32 * 8 * 128 * 2
+A, B, C = 16.0 / (3350 * 0.7), LLAMA8_KV * 150 / 1e9 / (3350 * 0.7), 2 * 8e9 / (989.4e12 * 0.5)
 
 
-def test_an_unreachable_latency_target_is_flagged():
-    cap = replica_capacity(configs(gpus=8), Shape(3072, 1024, tpot_s=0.001), EFF)
-    assert cap.fit[0] == Fit.SLO_UNREACHABLE
+def llama8(shape=Shape(100, 100)):
+    c = configs(total=8.0, active=8.0, kv=LLAMA8_KV, gpus=1)
+    return c, terms(c, shape, EFF)
+
+
+def test_the_model_terms_by_hand():
+    _, t = llama8()
+    assert (t.a[0], t.b[0], t.c[0]) == pytest.approx((6.8230e-3, 8.384e-6, 3.234e-5), rel=1e-3)
+    # KV budget 80 x 0.9 - 2 - 16 = 54 GB over 131,072 B x 200 tokens -> 2,059 sequences, capped at 256
+    assert t.batch_max[0] == 256
+
+
+def test_offline_capacity_by_hand():
+    # step(256, 0) = max(a + 256 b, 256 c) = max(8.969, 8.279) ms; lam_max = 256 / (100 x 8.969 ms + 256 x 100 c)
+    _, t = llama8()
+    step = max(A + 256 * B, 256 * C)
+    assert step == pytest.approx(8.969e-3, rel=1e-3)
+    assert t.lam_max[0] == pytest.approx(256 / (100 * step + 256 * 100 * C))
+    assert t.lam_max[0] == pytest.approx(148.4, rel=1e-3)
+
+
+def test_tpot_at_load_carries_the_prefill_admitted_per_step_by_hand():
+    # At 10 requests/s: prefill takes rho_p = 10 x 100 x c = 3.2% of the replica and KV reads 10 x 100 x b,
+    # so TPOT = (a + b) / (1 - 0.03234 - 0.00838) = 7.121 ms, and the batch is 1 + 10 x 100 x TPOT = 8.12.
+    _, t = llama8()
+    load = at_load(t, 10.0)
+    assert load.tpot_s[0] == pytest.approx((A + B) / (1 - 10 * 100 * C - 10 * 100 * B))
+    assert load.tpot_s[0] == pytest.approx(7.121e-3, rel=1e-3)
+    assert load.batch[0] == pytest.approx(1 + 10 * 100 * load.tpot_s[0])
+
+
+def test_ttft_is_prefill_plus_an_m_d_1_wait_by_hand():
+    # Zero load: 100 c + one chunk step a = 10.06 ms. At rho = lam / lam_max the M/D/1 wait is rho S / (2 (1 - rho)),
+    # with S the prefill whose chunk steps also carry the running batch.
+    _, t = llama8()
+    assert at_load(t, 0.0).ttft_s[0] == pytest.approx(100 * C + A)
+    lam = 0.5 * t.lam_max[0]
+    load = at_load(t, lam)
+    s = 100 * C + A + B * (load.batch[0] - 1)
+    assert load.ttft_s[0] == pytest.approx(s + 0.5 * s / (2 * 0.5))
+
+
+def test_slo_bound_capacity_by_hand():
+    # TPOT 7 ms: lam = (1 - (a + b) / 7 ms) / (100 c + 100 b) = 5.93 requests/s, far below the offline 148
+    c, _ = llama8()
+    cap = replica_capacity(c, Shape(100, 100, tpot_s=0.007), EFF)
+    assert cap.slo_requests_per_s[0] == pytest.approx((1 - (A + B) / 0.007) / (100 * C + 100 * B))
+    assert cap.slo_requests_per_s[0] == pytest.approx(5.93, rel=1e-2)
+    assert cap.requests_per_s[0] == cap.slo_requests_per_s[0] < cap.offline_requests_per_s[0]
+    _, t = llama8()
+    assert at_load(t, cap.slo_requests_per_s[0]).tpot_s[0] == pytest.approx(0.007)
+
+
+def test_a_ttft_target_binds_where_the_queue_would_exceed_it():
+    c, t = llama8()
+    cap = replica_capacity(c, Shape(100, 100, ttft_s=0.050), EFF)
+    assert 0 < cap.slo_requests_per_s[0] < cap.offline_requests_per_s[0]
+    assert at_load(t, cap.slo_requests_per_s[0]).ttft_s[0] == pytest.approx(0.050, rel=1e-6)
+
+
+def test_an_unreachable_latency_target_is_flagged_with_the_latency_it_reaches():
+    c, _ = llama8()
+    cap = replica_capacity(c, Shape(100, 100, tpot_s=0.005), EFF)  # below a + b = 6.83 ms
+    assert cap.fit[0] == Fit.SLO_UNREACHABLE and cap.requests_per_s[0] == 0
+    assert cap.min_tpot_s[0] == pytest.approx(A + B)
     slow_ttft = replica_capacity(configs(gpus=8), Shape(100_000, 10, ttft_s=0.01), EFF)
-    assert slow_ttft.fit[0] == Fit.SLO_UNREACHABLE
+    assert slow_ttft.fit[0] == Fit.SLO_UNREACHABLE and slow_ttft.min_ttft_s[0] > 0.01
+
+
+def test_a_closed_loop_of_one_user_sees_no_queue_to_speak_of():
+    _, t = llama8()
+    one = closed_loop(t, np.array([1.0]))
+    assert one.requests_per_s[0] * (one.ttft_s[0] + 100 * one.tpot_s[0]) == pytest.approx(1.0, rel=1e-6)
+    assert one.tpot_s[0] == pytest.approx(A + B, rel=0.01)
+    full = closed_loop(t, np.array([np.inf]))
+    assert full.requests_per_s[0] == t.lam_max[0]
+
+
+SHAPES = st.tuples(st.floats(16, 20_000), st.floats(16, 4_000))
+
+
+@settings(max_examples=60, deadline=None)
+@given(batch=st.floats(0, 500), more=st.floats(0, 500), prefill=st.floats(0, 8192), extra=st.floats(0, 8192))
+def test_a_step_grows_with_batch_and_with_prefill_load(batch, more, prefill, extra):
+    args = (np.array([A]), np.array([B]), np.array([C]))
+    base = step_time(*args, batch, prefill)[0]
+    assert step_time(*args, batch + more, prefill)[0] >= base
+    assert step_time(*args, batch, prefill + extra)[0] >= base
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=SHAPES, lo=st.floats(0, 0.99), hi=st.floats(0, 0.99))
+def test_tpot_and_ttft_grow_with_utilisation(shape, lo, hi):
+    lo, hi = sorted((lo, hi))
+    _, t = llama8(Shape(*shape))
+    a, b = at_load(t, lo * t.lam_max), at_load(t, hi * t.lam_max)
+    assert b.tpot_s[0] >= a.tpot_s[0] * (1 - 1e-12) and b.ttft_s[0] >= a.ttft_s[0] * (1 - 1e-12)
+    assert b.utilisation[0] >= a.utilisation[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=SHAPES, tpot=st.floats(0.001, 0.5), ttft=st.floats(0.001, 60))
+def test_slo_bound_capacity_never_exceeds_offline_and_meets_its_targets(shape, tpot, ttft):
+    c, t = llama8()
+    s = Shape(*shape, ttft_s=ttft, tpot_s=tpot)
+    cap = replica_capacity(c, s, EFF)
+    assert cap.slo_requests_per_s[0] <= cap.offline_requests_per_s[0] + 1e-12
+    if cap.fit[0] == Fit.OK and cap.slo_requests_per_s[0] > 0:
+        load = at_load(terms(c, s, EFF), cap.slo_requests_per_s[0])
+        assert load.tpot_s[0] <= tpot * (1 + 1e-9) and load.ttft_s[0] <= ttft * (1 + 1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=SHAPES, lam=st.floats(0, 0.9), more=st.floats(0, 1e4))
+def test_tpot_grows_with_prefill_load(shape, lam, more):
+    # Longer prompts at the same request rate put more prefill into every step.
+    isl, osl = shape
+    _, short = llama8(Shape(isl, osl))
+    _, long = llama8(Shape(isl + more, osl))
+    rate = lam * min(short.lam_max[0], long.lam_max[0])
+    assert at_load(long, rate).tpot_s[0] >= at_load(short, rate).tpot_s[0] * (1 - 1e-12)
 
 
 def test_a_context_longer_than_the_model_allows_is_flagged():

@@ -47,12 +47,21 @@ class Replicas(ContractModel):
 
 
 class ScalingCapacity(ContractModel):
-    requests_per_s: float
+    """Per replica. Modelled figures carry 3 significant figures; the exact value is never implied."""
+
+    requests_per_s: float = Field(description="Capacity used to size: measured, else SLO-bound, else offline")
     output_tokens_per_s: float
     total_tokens_per_s: float
-    concurrent_sequences: int
-    tpot_ms: float | None
-    ttft_ms: float | None
+    concurrent_sequences: int = Field(description="Most sequences one replica holds (KV memory and engine cap)")
+    tpot_ms: float | None = Field(description="Predicted time per output token at the planned peak load")
+    ttft_ms: float | None = Field(description="Predicted time to first token at the planned peak load, queueing included")
+    offline_requests_per_s: float | None = Field(
+        default=None, description="Maximum throughput with latency unbounded (continuous batching, full batch)")
+    slo_requests_per_s: float | None = Field(
+        default=None, description="Largest rate meeting the TTFT/TPOT targets; null without targets")
+    batch_at_peak: float | None = Field(default=None, description="Mean decoding sequences at the planned peak load")
+    load_share_at_peak: float | None = Field(
+        default=None, description="Planned peak rate per replica / offline capacity (queueing grows as it nears 1)")
 
 
 class Configuration(ContractModel):
@@ -80,6 +89,8 @@ class Configuration(ContractModel):
     rationale: list[str]
     price_provenance: Provenance
     throughput_provenance: Provenance
+    evidence_points: int | None = Field(
+        default=None, description="Public results behind the weakest fitted factor of this row's model (null: measured)")
 
 
 class PlanScalingResponse(ContractModel):

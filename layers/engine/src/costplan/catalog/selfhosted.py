@@ -85,6 +85,7 @@ class Grid:
     configs: Configs
     static: Static | None  # the workload-independent capacity terms, once per process
     hourly: dict[str, np.ndarray]  # pricing model -> instance USD/hour
+    evidence_points: np.ndarray  # public results behind the weakest fitted factor (group factor or TP degree)
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one per process
@@ -131,7 +132,8 @@ def _efficiency(cal: dict) -> Efficiency:
     f = cal["factors"]
     return Efficiency(mem_util=f["mem_util"], overhead_gb=f["overhead_gb"], eff_bw=f["eff_bw"],
                       eff_flops=f["eff_flops"], tp_eff={int(k): v for k, v in f["tp_eff"].items()},
-                      max_batch=int(f["max_batch"]))
+                      max_batch=int(f["max_batch"]), prefill_chunk_tokens=float(f["prefill_chunk_tokens"]),
+                      request_overhead_s=float(f["request_overhead_s"]), queue_burstiness=float(f["queue_burstiness"]))
 
 
 def compute_tflops(acc: Accelerator, precision: str) -> float:
@@ -139,8 +141,12 @@ def compute_tflops(acc: Accelerator, precision: str) -> float:
     return acc.fp8_tflops if precision == "fp8" else acc.bf16_tflops
 
 
-def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | None = None) -> Grid:
-    """Every (model, instance, GPUs per replica in powers of two, precision) configuration."""
+def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | None = None,
+               tp_points: dict[str, int] | None = None) -> Grid:
+    """Every (model, instance, GPUs per replica in powers of two, precision) configuration.
+
+    A row's evidence is the smaller of its calibration group's points and the number of fit rows
+    run at its tensor-parallel degree (TP efficiency is otherwise an assumption)."""
     from costplan.catalog.calibrate import group_key
 
     def group(r):
@@ -173,6 +179,8 @@ def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | 
         replicas_per_instance=col(lambda r: r[4], np.int64), configs=configs,
         static=static_capacity(configs, eff) if eff is not None else None,
         hourly={k: col(lambda r, k=k: r[6].prices[k]) for k in PRICING_COLUMNS},
+        evidence_points=col(lambda r: min(group(r)["points"] if group(r) else 0,
+                                          (tp_points or {}).get(str(r[3]), 0)), np.int64),
     )
 
 
@@ -182,7 +190,7 @@ def get_selfhosted_catalog() -> SelfHostedCatalog:
     cal = json.loads((DATA / "calibration.json").read_text(encoding="utf-8"))
     eff = _efficiency(cal)
     return SelfHostedCatalog(accelerators, instances, models, eff, cal,
-                             build_grid(accelerators, instances, models, cal["groups"], eff))
+                             build_grid(accelerators, instances, models, cal["groups"], eff, cal["tp_points"]))
 
 
 def row_id(cat: SelfHostedCatalog, r: int) -> str:

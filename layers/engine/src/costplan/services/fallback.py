@@ -125,8 +125,11 @@ def provider_masks(providers: tuple[str, ...], allow: list[str] | None, exclude:
 
 
 def exclusions(result: RankResult, name_order: Callable[[], np.ndarray], label: Callable[[int], tuple[str, str]],
-               step: FallbackStep | None, extra: dict[ReasonCode, ExclusionGroup] | None = None) -> Exclusions:
-    """Count per reason, with up to five examples each in (provider, model) order."""
+               step: FallbackStep | None, extra: dict[ReasonCode, ExclusionGroup] | None = None,
+               detail: Callable[[int, int], str | None] | None = None) -> Exclusions:
+    """Count per reason, with up to five examples each in (provider, model) order.
+
+    ``detail(reason, j)`` may word an example's detail (e.g. the latency an SLO_UNREACHABLE row reaches)."""
     by_reason: dict[ReasonCode, ExclusionGroup] = dict(extra or {})
     counts = np.bincount(result.reason.astype(np.int64), minlength=len(Reason))
     present = [int(r) for r in np.flatnonzero(counts[1:]) + 1]
@@ -136,8 +139,10 @@ def exclusions(result: RankResult, name_order: Callable[[], np.ndarray], label: 
         examples = []
         for j in order[np.flatnonzero(reasons == r)[:EXCLUSION_EXAMPLES]]:
             provider, model = label(int(j))
-            detail = f"costs ${money(result.cost[j]):,.2f}/month" if r == _OVER_BUDGET else _REASON_DETAIL[r]
-            examples.append(ExclusionExample(provider=provider, model=model, detail=detail))
+            text = detail(r, int(j)) if detail is not None else None
+            if text is None:
+                text = f"costs ${money(result.cost[j]):,.2f}/month" if r == _OVER_BUDGET else _REASON_DETAIL[r]
+            examples.append(ExclusionExample(provider=provider, model=model, detail=text))
         by_reason[_REASON_CODE[r]] = ExclusionGroup(count=int(counts[r]), examples=examples)
     total = int(counts[1:].sum()) + sum(g.count for g in (extra or {}).values())
     return Exclusions(total=total, step=step, by_reason=by_reason)

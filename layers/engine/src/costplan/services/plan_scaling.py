@@ -11,8 +11,17 @@ from costplan.core.throughput import Shape
 from costplan.core.units import UNIT_CODES
 from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.fallback import exclusions
-from costplan.services.plan_rows import money, sig
-from costplan.services.selfhosted import Measured, Sizing, Traffic, scope_rows, size
+from costplan.services.plan_rows import cents, modelled, replica_figures
+from costplan.services.selfhosted import (
+    Measured,
+    Sizing,
+    Traffic,
+    estimated_capacity_warning,
+    scope_rows,
+    size,
+    slo_details,
+    throughput_basis,
+)
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
@@ -43,6 +52,12 @@ def _resolve(cat: SelfHostedCatalog, requested: str) -> str:
                  f"{', '.join(close or sorted(ids)[:5])}")])
 
 
+def _g(x: float) -> str:
+    """A modelled figure in a sentence, at the precision the response carries."""
+    v = modelled(x)
+    return "n/a" if v is None else f"{v:,g}"
+
+
 def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingRequest) -> list[str]:
     g, eff, cap = cat.grid, cat.efficiency, sz.capacity
     r = int(sz.rows[k])
@@ -59,27 +74,35 @@ def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingReque
         f"usable memory {cap.weights_gb[k] + cap.kv_budget_gb[k]:.1f} GB ({eff.mem_util:.0%} of each GPU, less "
         f"{eff.overhead_gb:g} GB per GPU) -> KV budget {cap.kv_budget_gb[k]:.1f} GB",
         f"KV cache {kv_token / 1e3:.1f} KB per token x {ctx:g} tokens per sequence -> {fits} sequences fit; "
-        f"batch {int(cap.batch[k])} after the TPOT target and the {eff.max_batch}-sequence engine cap",
+        f"at most {int(cap.batch[k])} concurrent sequences after the {eff.max_batch}-sequence engine cap",
     ]
     if sz.measured[k]:
         steps.append(f"measured by the caller: {sz.requests_per_s[k] * req.avg_output_tokens:g} output tokens/s per replica")
     else:
-        steps.append(f"decode step {cap.tpot_s[k] * 1e3:.1f} ms at batch {int(cap.batch[k])}; prefill "
-                     f"{cap.ttft_s[k] * 1e3:.0f} ms for {req.avg_input_tokens:g} input tokens")
+        load = sz.planned
+        slo = (f"; the TTFT/TPOT targets allow {_g(cap.slo_requests_per_s[k])}/s" if req.slo.ttft_ms or req.slo.tpot_ms
+               else "")
+        steps += [
+            f"offline capacity {_g(cap.offline_requests_per_s[k])} requests/s per replica (continuous batching, "
+            f"batch full, prefill sharing each step){slo}",
+            f"at the planned peak {_g(load.requests_per_s[k])} requests/s per replica ({load.utilisation[k]:.0%} of "
+            f"offline capacity): batch {_g(load.batch[k])}, TPOT {_g(load.tpot_s[k] * 1e3)} ms, TTFT "
+            f"{_g(load.ttft_s[k] * 1e3)} ms (prefill of {req.avg_input_tokens:g} tokens plus queueing)",
+        ]
     steps += [
-        f"one replica serves {sz.requests_per_s[k]:.3g} requests/s "
-        f"({sz.requests_per_s[k] * req.avg_output_tokens:.0f} output tokens/s)",
+        f"one replica is sized at {_g(sz.requests_per_s[k])} requests/s "
+        f"({_g(sz.requests_per_s[k] * req.avg_output_tokens)} output tokens/s)",
         f"peak {req.peak_requests_per_second:g} requests/s at {req.target_utilisation:.0%} target utilisation -> "
         f"{int(sz.replicas[k])} replicas -> {int(sz.instances[k])} x {inst.instance_type} ({per_instance} replicas each)",
         f"{int(sz.instances[k])} x ${sz.hourly[k]:g}/h ({req.pricing_model.value}) x {HOURS_PER_MONTH:g} h = "
-        f"${money(sz.monthly_usd[k]):,.2f}/month",
+        f"${cents(sz.monthly_usd[k]):,.2f}/month",
     ]
     return steps
 
 
 def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingRequest,
                    traffic: Traffic, provider: str) -> Configuration:
-    g, cap = cat.grid, sz.capacity
+    g = cat.grid
     r = int(sz.rows[k])
     inst = cat.instances[g.instance[r]]
     m = cat.models[g.model[r]]
@@ -96,24 +119,23 @@ def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: P
         gpus_per_replica=int(g.gpus_per_replica[r]), precision=Precision(PRECISIONS[g.precision[r]]),
         replicas=Replicas(min=int(sz.replicas_min[k]), avg=avg_replicas, peak=replicas),
         instances_at_peak=int(sz.instances[k]),
-        capacity_per_replica=ScalingCapacity(
-            requests_per_s=sig(rps), output_tokens_per_s=sig(rps * req.avg_output_tokens),
-            total_tokens_per_s=sig(rps * (req.avg_input_tokens + req.avg_output_tokens)),
-            concurrent_sequences=int(cap.batch[k]),
-            tpot_ms=None if measured else sig(cap.tpot_s[k] * 1e3), ttft_ms=None if measured else sig(cap.ttft_s[k] * 1e3)),
-        headroom=round(replicas * rps / req.peak_requests_per_second - 1, 6),
-        utilisation_at_peak=round(req.peak_requests_per_second / (replicas * rps), 6),
-        monthly_cost_usd=money(sz.monthly_usd[k]), monthly_cost_autoscaled_usd=money(autoscaled),
-        usd_per_1m_tokens=sig(sz.monthly_usd[k] / tokens * 1e6), instance_usd_per_hour=float(sz.hourly[k]),
+        capacity_per_replica=ScalingCapacity(**replica_figures(sz, k)),
+        headroom=modelled(replicas * rps / req.peak_requests_per_second - 1),
+        utilisation_at_peak=modelled(req.peak_requests_per_second / (replicas * rps)),
+        monthly_cost_usd=cents(sz.monthly_usd[k]), monthly_cost_autoscaled_usd=cents(autoscaled),
+        usd_per_1m_tokens=modelled(sz.monthly_usd[k] / tokens * 1e6), instance_usd_per_hour=float(sz.hourly[k]),
         pricing_model=req.pricing_model,
-        throughput_basis=ThroughputBasis.MEASURED if measured else ThroughputBasis.MODELLED,
-        weights_gb=sig(cap.weights_gb[k]), kv_budget_gb=sig(cap.kv_budget_gb[k]),
+        throughput_basis=throughput_basis(cat, sz, k),
+        weights_gb=modelled(sz.capacity.weights_gb[k]), kv_budget_gb=modelled(sz.capacity.kv_budget_gb[k]),
         rationale=_rationale(cat, sz, k, req),
         price_provenance=Provenance(source=inst.source, as_of=inst.price_as_of),
         throughput_provenance=(Provenance(source="measured_throughput supplied in the request", as_of="request")
                                if measured else Provenance(
-                                   source=f"roofline model calibrated on {len(cal['benchmarks'])} public benchmarks; "
-                                          f"model spec: {m.source}", as_of=m.as_of)),
+                                   source=f"serving model (continuous batching, chunked prefill, M/D/1 TTFT queue) "
+                                          f"calibrated on {len(cal['benchmarks'])} public throughput and "
+                                          f"{len(cal['latency_benchmarks'])} latency results; model spec: {m.source}",
+                                   as_of=m.as_of)),
+        evidence_points=None if measured else int(sz.evidence_points[k]),
     )
 
 
@@ -150,18 +172,20 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
 
     mkey = int(candidates.model_key.max(initial=0)) + 1
     by_name = lambda: np.argsort(candidates.provider_key * mkey + candidates.model_key, kind="stable")  # noqa: E731
-    excluded = exclusions(result, by_name, lambda k: label(int(k)), None)
+    excluded = exclusions(result, by_name, lambda k: label(int(k)), None, detail=slo_details(sz))
     if (missing := int(np.count_nonzero(sz.blocked == Reason.MISSING_THROUGHPUT))):
         warn.add(WarningCode.MISSING_THROUGHPUT, "measured_throughput",
                  f"{missing} configurations have no calibrated throughput model; they were excluded, not guessed.",
                  "Supply measured_throughput (output tokens/s per replica) for those instance types.")
-    if configs and any(c.throughput_basis == ThroughputBasis.MODELLED for c in configs):
+    if configs and any(c.throughput_basis != ThroughputBasis.MEASURED for c in configs):
         f = cat.efficiency
         warn.add(WarningCode.SELF_HOSTED_ASSUMPTIONS, None,
-                 f"Capacity is modelled: decode at {f.eff_bw:.0%} of peak bandwidth, prefill at {f.eff_flops:.0%} of "
-                 f"peak FLOPs (fitted on {len(cat.calibration['benchmarks'])} public benchmarks), "
-                 f"{HOURS_PER_MONTH:g} h/month.",
+                 f"Capacity and latency are modelled: continuous batching with chunked prefill, decode at "
+                 f"{f.eff_bw:.0%} of peak bandwidth, prefill at {f.eff_flops:.0%} of peak FLOPs, TTFT queueing as "
+                 f"M/D/1 per replica (fitted on {len(cat.calibration['benchmarks'])} public throughput and "
+                 f"{len(cat.calibration['latency_benchmarks'])} latency results), {HOURS_PER_MONTH:g} h/month.",
                  "Load-test the top configuration and pass measured_throughput.", Severity.INFO)
+    estimated_capacity_warning(cat, sz, [int(k) for k in result.order], warn, "measured_throughput")
     if not configs:
         warn.add(WarningCode.NO_CANDIDATES, None,
                  f"None of {n} configurations can serve this load; see exclusions.by_reason.",
