@@ -278,6 +278,17 @@ class JobStatus(StrEnum):
     FAILED = "failed"
 
 
+class JobErrorCode(StrEnum):
+    """Why a report job failed (or why its last attempt failed, while it retries). Paired with a safe message."""
+
+    INVALID_REQUEST = "INVALID_REQUEST"  # the request can never succeed; not retried, its message is dead-lettered
+    RENDER_FAILED = "RENDER_FAILED"  # an unexpected fault while rendering
+    STORAGE_FAILED = "STORAGE_FAILED"  # the request or the files could not be read or written (S3, DynamoDB)
+    TIMEOUT = "TIMEOUT"  # the worker ran out of time
+    STRANDED = "STRANDED"  # no worker picked the job up within the sweeper's budget
+    DEAD_LETTERED = "DEAD_LETTERED"  # the job's message reached the dead-letter queue
+
+
 class InvoiceFormat(StrEnum):
     FOCUS = "focus"
     CUR = "cur"

@@ -7,7 +7,7 @@ from pydantic import Field, field_validator, model_validator
 
 from costplan_contracts import bounds as B
 from costplan_contracts.common import ContractModel, Warning
-from costplan_contracts.enums import JobStatus, ReportFormat, ReportKind, ReportMode
+from costplan_contracts.enums import JobErrorCode, JobStatus, ReportFormat, ReportKind, ReportMode
 
 
 class ReportSource(ContractModel):
@@ -56,7 +56,9 @@ class ReportJob(ContractModel):
     progress: float = Field(ge=0, le=1)
     status_url: str
     files: list[ReportFile] = Field(default_factory=list)
-    error: str | None = None
+    error: str | None = Field(default=None, description="A safe message: why the job failed, or why its last "
+                                                      "attempt failed while it retries. Never exception text")
+    error_code: JobErrorCode | None = Field(default=None, description="The machine-readable reason; set with error")
     attempts: int = 0
     created_at: str | None = Field(default=None, description="Job metadata only; never in a report body")
     updated_at: str | None = None
