@@ -19,7 +19,7 @@ EVENTS = ROOT / "events"
 def lambda_context():
     return SimpleNamespace(function_name="costplan-test", memory_limit_in_mb=1024,
                            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:costplan-test",
-                           aws_request_id="lambda-request-1")
+                           aws_request_id="lambda-request-1", get_remaining_time_in_millis=lambda: 60_000)
 
 
 def load_event(name: str) -> dict:

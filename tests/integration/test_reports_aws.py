@@ -7,45 +7,27 @@ template cannot disagree.
 import json
 from urllib.parse import parse_qs, urlparse
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from conftest import load_event
 from moto import mock_aws
+from report_aws import BUCKET, ENV, create_backends
 
-from tools.template import load_function_module, load_template
+from tools.template import load_function_module
 
 pytestmark = pytest.mark.integration
-RES = load_template()["Resources"]
-BUCKET = "costplan-reports-123456789012-us-east-1"
 
 
 @pytest.fixture
 def aws(monkeypatch, lambda_context):
-    for k, v in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                 "AWS_DEFAULT_REGION": "us-east-1", "COSTPLAN_STORAGE": "aws"}.items():
+    for k, v in ENV.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
-        table = RES["JobsTable"]["Properties"]
-        ddb = boto3.client("dynamodb")
-        ddb.create_table(TableName="jobs", AttributeDefinitions=table["AttributeDefinitions"],
-                         KeySchema=table["KeySchema"], BillingMode=table["BillingMode"])
-        sqs = boto3.client("sqs")
-        dlq = sqs.create_queue(QueueName="reports-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        q = RES["ReportQueue"]["Properties"]
-        redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(q["RedrivePolicy"]["maxReceiveCount"])}
-        url = sqs.create_queue(QueueName="reports", Attributes={
-            "VisibilityTimeout": str(q["VisibilityTimeout"]), "RedrivePolicy": json.dumps(redrive)})["QueueUrl"]
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        monkeypatch.setenv("JOBS_TABLE", "jobs")
-        monkeypatch.setenv("REPORT_BUCKET", BUCKET)
-        monkeypatch.setenv("REPORT_QUEUE_URL", url)
+        env = create_backends(monkeypatch)
         from costplan.adapters import backends
 
         backends.ports.cache_clear()
-        yield {"sqs": sqs, "s3": s3, "ddb": ddb, "url": url, "dlq": dlq, "ctx": lambda_context}
+        yield {**env, "ctx": lambda_context}
         backends.ports.cache_clear()
 
 
@@ -120,22 +102,33 @@ def test_resubmitting_returns_the_same_id_and_creates_no_duplicate_job(aws):
     assert len(msgs) == 1
 
 
-def test_a_poison_message_is_reported_as_a_batch_item_failure_and_fails_its_job(aws):
+def test_a_poison_message_fails_its_job_and_is_moved_to_the_dlq_at_once(aws):
     bad = _async_body(source={"kind": "plan_llm", "request": {
         "workload": {"input_tokens_per_month": 1e6, "output_tokens_per_month": 1e6}, "model": "no-such-model-xyz"}})
     code, job = _post(aws, "report_generate_async", bad)
     assert code == 202
     result, records = _deliver(aws)
-    assert result == {"batchItemFailures": [{"itemIdentifier": records[0]["messageId"]}]}
+    assert result == {"batchItemFailures": []}  # acknowledged on the queue: it is on the DLQ instead
     failed = json.loads(_get(aws, f"/api/v1/report/{job['report_id']}", job["report_id"])["body"])
-    assert failed["status"] == "failed" and "Unknown model 'no-such-model-xyz'" in failed["error"]
+    assert failed["status"] == "failed" and failed["error_code"] == "INVALID_REQUEST"
+    assert "Unknown model 'no-such-model-xyz'" in failed["error"]  # our domain message, which a 422 would carry
+    dead = aws["sqs"].receive_message(QueueUrl=aws["dlq"], MessageAttributeNames=["All"])["Messages"]
+    assert [m["Body"] for m in dead] == [records[0]["body"]]
+    assert dead[0]["MessageAttributes"]["report_id"]["StringValue"] == job["report_id"]
+    assert dead[0]["MessageAttributes"]["error_code"]["StringValue"] == "INVALID_REQUEST"
+    assert aws["sqs"].receive_message(QueueUrl=aws["url"]).get("Messages", []) == []
 
 
 def test_an_s3_put_failure_retries_then_fails_the_job_with_the_reason(aws, monkeypatch):
     from costplan.adapters.storage import S3Store
 
+    real_put = S3Store.put
+
     def broken(self, key, data, content_type):
-        raise ClientError({"Error": {"Code": "SlowDown", "Message": "injected"}}, "PutObject")
+        if key.startswith("reports/"):
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "injected arn:aws:s3:::secret-bucket"}},
+                              "PutObject")
+        return real_put(self, key, data, content_type)
 
     monkeypatch.setattr(S3Store, "put", broken)
     _, job = _post(aws, "report_generate_async")
@@ -148,8 +141,9 @@ def test_an_s3_put_failure_retries_then_fails_the_job_with_the_reason(aws, monke
         assert result == {"batchItemFailures": [{"itemIdentifier": record["messageId"]}]}
         state = json.loads(_get(aws, f"/api/v1/report/{rid}", rid)["body"])
         if attempt < 3:
-            assert state["status"] == "queued" and f"attempt {attempt} failed" in state["error"]
-    assert state["status"] == "failed" and "SlowDown" in state["error"] and state["attempts"] == 3
+            assert state["status"] == "queued" and f"attempt {attempt} of 3; retrying" in state["error"]
+    assert state["status"] == "failed" and state["error_code"] == "STORAGE_FAILED" and state["attempts"] == 3
+    assert "SlowDown" not in state["error"] and "arn:" not in state["error"]  # a safe message, no exception text
 
 
 def test_a_request_dropped_under_requests_starts_the_same_job(aws):
@@ -187,7 +181,7 @@ def test_an_invoice_dropped_under_invoices_is_analysed_into_a_report(aws):
 
 
 def test_a_rendering_fault_leaves_the_job_retrying_then_failed(aws, monkeypatch):
-    import costplan.services.report as report
+    import costplan.services.report_jobs as report
 
     _, job = _post(aws, "report_generate_async")
     rid = job["report_id"]
@@ -202,7 +196,8 @@ def test_a_rendering_fault_leaves_the_job_retrying_then_failed(aws, monkeypatch)
                   "attributes": {**template["attributes"], "ApproximateReceiveCount": str(attempt)}}
         assert worker.handler({"Records": [record]}, aws["ctx"])["batchItemFailures"]
     state = json.loads(_get(aws, f"/api/v1/report/{rid}", rid)["body"])
-    assert state["status"] == "failed" and "renderer crashed" in state["error"]
+    assert state["status"] == "failed" and state["error_code"] == "RENDER_FAILED"
+    assert "renderer crashed" not in state["error"] and "RuntimeError" not in state["error"]
 
 
 def test_s3_keys_arrive_url_encoded_and_are_decoded(aws):

@@ -2,7 +2,8 @@
 
 Environment (read on first use, never at import time):
 - ``COSTPLAN_STORAGE``: ``aws`` or ``local`` (default ``local``: no AWS account needed).
-- AWS: ``REPORT_BUCKET``, ``JOBS_TABLE``, ``REPORT_QUEUE_URL``, ``REPORT_URL_EXPIRY_SECONDS`` (default 900).
+- AWS: ``REPORT_BUCKET``, ``JOBS_TABLE``, ``REPORT_QUEUE_URL``, ``REPORT_DLQ_URL`` (the worker and the DLQ
+  handler), ``REPORT_URL_EXPIRY_SECONDS`` (default 900).
 - local: ``COSTPLAN_LOCAL_DIR`` (default ``.local-data``, git-ignored) and ``COSTPLAN_PUBLIC_URL``
   (default ``http://127.0.0.1:3000``) for download links.
 """
@@ -12,8 +13,12 @@ import os
 from functools import cache
 from pathlib import Path
 
-from costplan.services.report import Ports
+from costplan.services.report_jobs import Ports
 from costplan_contracts.bounds import REPORT_MAX_RECEIVES, REPORT_URL_EXPIRY_SECONDS
+
+# Standard retries (throttles included) with socket timeouts, so no call can hang past the worker's deadline.
+CLIENT_RETRIES = {"mode": "standard", "max_attempts": 3}
+CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 3, 10
 
 STATUS_PATH = "/api/v1/report/{report_id}"
 FILE_PATH = "/api/v1/report/{report_id}/files/{format}"
@@ -35,16 +40,20 @@ def _boto3():
     return boto3
 
 
+def _config(**extra):
+    from botocore.config import Config
+
+    return Config(retries=CLIENT_RETRIES, connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S, **extra)
+
+
 def _client(name: str):
     if name == "s3":  # SigV4 presigned URLs (X-Amz-Expires), valid in every region
-        from botocore.config import Config
-
-        return _boto3().client(name, config=Config(signature_version="s3v4"))
-    return _boto3().client(name)
+        return _boto3().client(name, config=_config(signature_version="s3v4"))
+    return _boto3().client(name, config=_config())
 
 
 def _resource(name: str):
-    return _boto3().resource(name)
+    return _boto3().resource(name, config=_config())
 
 
 def _local_url(key: str) -> str:
@@ -58,10 +67,19 @@ def _local_url(key: str) -> str:
     return base + FILE_PATH.format(report_id=rid, format=fmt)
 
 
+def _log(event: str, *, report_id: str | None = None, error_code: str | None = None,
+         exc: BaseException | None = None) -> None:
+    """Job events, server side: the report id and the code, the exception with its traceback, never a payload."""
+    from costplan.adapters.observability import logger
+
+    extra = {"report_id": report_id, "error_code": error_code, "error_type": type(exc).__name__ if exc else None}
+    logger.warning(event, extra={k: v for k, v in extra.items() if v is not None}, exc_info=exc)
+
+
 @cache
 def ports() -> Ports:
     from costplan.adapters.jobs import DynamoJobStore, LocalJobStore
-    from costplan.adapters.queue import InProcessQueue, SqsQueue
+    from costplan.adapters.queue import InProcessQueue, LocalDeadLetters, SqsDeadLetters, SqsQueue
     from costplan.adapters.storage import LocalDiskStore, S3Store
 
     if mode() == AWS:
@@ -70,16 +88,29 @@ def ports() -> Ports:
             jobs=DynamoJobStore(env["JOBS_TABLE"], _resource),
             store=S3Store(env["REPORT_BUCKET"], int(env.get("REPORT_URL_EXPIRY_SECONDS", REPORT_URL_EXPIRY_SECONDS)),
                           _client),
-            queue=SqsQueue(env["REPORT_QUEUE_URL"], _client), now=now)
+            queue=SqsQueue(env["REPORT_QUEUE_URL"], _client),
+            dead_letters=SqsDeadLetters(env["REPORT_DLQ_URL"], _client) if env.get("REPORT_DLQ_URL") else None,
+            now=now, log=_log)
     root = Path(os.environ.get("COSTPLAN_LOCAL_DIR", ".local-data"))
     holder: dict = {}
 
     def worker(message: dict, receive_count: int) -> None:
-        from costplan.services.report import process
+        import json
 
-        process(message["report_id"], holder["ports"], receive_count)
+        from costplan.services.report_jobs import handle_record
 
+        handle_record(json.dumps(message, sort_keys=True), receive_count, holder["ports"])
+
+    def dead_letter(message: dict) -> None:
+        import json
+
+        from costplan.services.report_jobs import drain_dead_letters
+
+        holder["ports"].dead_letters.send(json.dumps(message, sort_keys=True), {})
+        drain_dead_letters(holder["ports"])
+
+    dead = LocalDeadLetters(root)
     p = Ports(jobs=LocalJobStore(root), store=LocalDiskStore(root, _local_url),
-              queue=InProcessQueue(worker, REPORT_MAX_RECEIVES), now=now)
+              queue=InProcessQueue(worker, REPORT_MAX_RECEIVES, dead_letter), dead_letters=dead, now=now, log=_log)
     holder["ports"] = p
     return p

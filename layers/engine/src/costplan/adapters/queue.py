@@ -1,10 +1,15 @@
-"""Report job queues: SQS, or an in-process worker thread for ``make run``."""
+"""Report job queues: SQS and its dead-letter queue, or an in-process worker thread for ``make run``."""
 
 import json
 import queue
 import threading
 from collections.abc import Callable
 from functools import cached_property
+from pathlib import Path
+
+from costplan.services.report_jobs import DeadLetter
+
+DLQ_PEEK_VISIBILITY_S = 60  # a peeked dead letter is hidden this long (< the DLQ handler's 5-minute schedule)
 
 
 class SqsQueue:
@@ -19,12 +24,54 @@ class SqsQueue:
         self.client.send_message(QueueUrl=self.url, MessageBody=json.dumps(message, sort_keys=True))
 
 
+class SqsDeadLetters(SqsQueue):
+    """The DLQ: poison messages are sent here as received; the DLQ handler reads without deleting."""
+
+    def send(self, body: str, attributes: dict[str, str]) -> None:  # type: ignore[override]
+        self.client.send_message(QueueUrl=self.url, MessageBody=body, MessageAttributes={
+            k: {"DataType": "String", "StringValue": v} for k, v in sorted(attributes.items())})
+
+    def peek(self, max_messages: int) -> list[DeadLetter]:
+        seen: dict[str, DeadLetter] = {}
+        while len(seen) < max_messages:
+            got = self.client.receive_message(QueueUrl=self.url, MaxNumberOfMessages=min(10, max_messages - len(seen)),
+                                              VisibilityTimeout=DLQ_PEEK_VISIBILITY_S, AttributeNames=["All"],
+                                              MessageAttributeNames=["All"]).get("Messages", [])
+            fresh = [m for m in got if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            for m in fresh:  # never deleted: the message stays on the DLQ for a redrive
+                seen[m["MessageId"]] = DeadLetter(
+                    body=m["Body"], receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+                    attributes={k: v.get("StringValue", "") for k, v in m.get("MessageAttributes", {}).items()})
+        return list(seen.values())
+
+
+class LocalDeadLetters:
+    """Dead letters as files under ``<root>/dead-letters/`` (make run)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "dead-letters"
+        self._lock = threading.Lock()
+
+    def send(self, body: str, attributes: dict[str, str]) -> None:
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            n = len(list(self.root.glob("*.json")))
+            (self.root / f"{n:08d}.json").write_text(json.dumps({"body": body, "attributes": attributes}))
+
+    def peek(self, max_messages: int) -> list[DeadLetter]:
+        letters = [json.loads(p.read_text()) for p in sorted(self.root.glob("*.json"))[:max_messages]]
+        return [DeadLetter(body=d["body"], attributes=d["attributes"], receive_count=1) for d in letters]
+
+
 class InProcessQueue:
     """Runs ``worker(message, receive_count)`` on a daemon thread, redelivering a failed message up to
-    ``max_receives`` times, as SQS with a redrive policy would."""
+    ``max_receives`` times, as SQS with a redrive policy would; then ``dead_letter(message)``."""
 
-    def __init__(self, worker: Callable[[dict, int], None], max_receives: int) -> None:
-        self._worker, self._max = worker, max_receives
+    def __init__(self, worker: Callable[[dict, int], None], max_receives: int,
+                 dead_letter: Callable[[dict], None] | None = None) -> None:
+        self._worker, self._max, self._dead_letter = worker, max_receives, dead_letter
         self._q: queue.Queue = queue.Queue()
         self._started = False
         self._lock = threading.Lock()
@@ -43,6 +90,8 @@ class InProcessQueue:
                 return
             except Exception:  # noqa: BLE001 - the worker records the reason on the job; redeliver
                 continue
+        if self._dead_letter is not None:
+            self._dead_letter(message)
 
     def _run(self) -> None:
         while True:
