@@ -177,3 +177,16 @@ def test_every_catalog_price_row_is_cited():
         assert o.source and o.url and o.as_of and o.training_usd_per_1m > 0
     assert cat.storage.usd_per_gb_month > 0 and cat.storage.url
     assert not math.isnan(cat.storage.usd_per_gb_month)
+
+
+def test_a_self_trained_lora_adapter_is_served_where_adapters_cost_the_base_price_when_cheaper():
+    """Fireworks serves LoRA adapters at the base model's price; for a small workload that beats a GPU of one's own."""
+    w = {"input_tokens_per_month": 1e8, "output_tokens_per_month": 2e7, "requests_per_month": 1e5}
+    out = plan(lifecycle={"serve_months": 12, "workload": w})
+    managed = next(o for o in out.options if o.provider == "fireworks")
+    own = next(o for o in out.options if o.self_run)
+    assert own.lifecycle.serving_monthly_usd == managed.lifecycle.serving_monthly_usd
+    assert "adapters are served at the base model's price" in own.lifecycle.serving_basis
+    ref = out.reference
+    assert ref.kind == TrainingOptionKind.BASE_MODEL_AS_IS and ref.lifecycle.training_runs == 0
+    assert own.delta_vs_reference_usd == pytest.approx(own.lifecycle.total_usd - ref.lifecycle.total_usd, abs=0.011)

@@ -290,7 +290,7 @@ def _self_run_options(job: Job, life: LifecyclePlan | None, cat: TrainingCatalog
     if job.instance_types and not instances:
         raise RequestRejected("No instance matches instance_types", [FieldError(
             "instance_types", f"none of {', '.join(job.instance_types)} is in the GPU instance catalog")])
-    serving = _serve(job, life, Deployment.SELF_HOSTED, None, warn) if life else None
+    serving = _self_run_serving(job, life, cat) if life else None
     out = []
     for inst in instances:
         acc = sh.accelerators[inst.accelerator_id]
@@ -508,6 +508,20 @@ def _plan_llm_monthly(job: Job, w: Workload, deployment: Deployment, providers: 
     return r.monthly_cost_usd, f"plan/llm {deployment.value}: {where} at ${r.monthly_cost_usd:,.2f}/month"
 
 
+def _self_run_serving(job: Job, life: LifecyclePlan, cat: TrainingCatalog) -> tuple[float | None, str]:
+    """A model trained on your GPUs is served self-hosted; a LoRA/QLoRA adapter may also go to a provider that
+    serves adapters at the base model's price (managed_finetuning.csv, serving = base_model_price): the cheaper."""
+    own = _serve(job, life, Deployment.SELF_HOSTED, None, None)
+    if job.kind == T.FULL or not job.in_registry or life.workload is None:
+        return own
+    hosts = sorted({o.provider for o in cat.managed if o.serving == "base_model_price"})
+    adapter = [(m, f"{b}; LoRA adapters are served at the base model's price there")
+               for m, b in (_plan_llm_monthly(job, life.workload, Deployment.HOSTED_API, [h]) for h in hosts)
+               if m is not None]
+    priced = [c for c in [own, *adapter] if c[0] is not None]
+    return min(priced, key=lambda c: (c[0], c[1])) if priced else own
+
+
 def _serve(job: Job, life: LifecyclePlan, deployment: Deployment, providers, warn) -> tuple[float | None, str]:
     if life.workload is None:
         return None, "no serving workload was given"
@@ -517,14 +531,15 @@ def _serve(job: Job, life: LifecyclePlan, deployment: Deployment, providers, war
 
 
 def _life_cost(life: LifecyclePlan, train: float, eval_usd: float, store_month: float,
-               serving: tuple[float | None, str] | None) -> LifecycleCost:
+               serving: tuple[float | None, str] | None, runs: float | None = None) -> LifecycleCost:
     monthly, basis = serving or (None, "no serving workload was given")
+    runs = life.training_runs if runs is None else runs
     serving_usd = monthly * life.serve_months if monthly is not None else None
     storage = store_month * life.checkpoints_retained * life.serve_months
-    fixed = train * life.training_runs + eval_usd * life.training_runs + storage
+    fixed = train * runs + eval_usd * runs + storage
     return LifecycleCost(
-        training_runs=life.training_runs, training_usd=cents(train * life.training_runs),
-        evaluation_usd=cents(eval_usd * life.training_runs), storage_usd=cents(storage),
+        training_runs=runs, training_usd=cents(train * runs),
+        evaluation_usd=cents(eval_usd * runs), storage_usd=cents(storage),
         serving_monthly_usd=cents(monthly) if monthly is not None else None,
         serving_usd=cents(serving_usd) if serving_usd is not None else None, serving_basis=basis,
         total_usd=cents(fixed + serving_usd) if serving_usd is not None else
@@ -546,7 +561,7 @@ def _reference(job: Job, life: LifecyclePlan | None, warn: WarningCollector) -> 
     serving = _serve(job, life, Deployment.HOSTED_API, None, warn)
     if serving[0] is None and job.in_registry:
         serving = _serve(job, life, Deployment.SELF_HOSTED, None, warn)
-    lc = _life_cost(life, 0.0, 0.0, 0.0, serving)
+    lc = _life_cost(life, 0.0, 0.0, 0.0, serving, runs=0.0)
     return TrainingOption(
         rank=None, kind=TrainingOptionKind.BASE_MODEL_AS_IS, provider="-", label=f"{job.name} as is",
         training_cost_usd=0.0, wall_clock_hours=None, over_budget_usd=None, lifecycle=lc, delta_vs_reference_usd=0.0
