@@ -389,7 +389,7 @@ def _self_run_option(job, life, cat, inst, acc, p: _Plan, peak: float, serving) 
         f"{p.gpus} x {acc.name} at {sig3(p.hfu)} hardware utilisation ({p.util_basis}) -> "
         f"{sig3(p.hours)} h wall clock ({sig3(p.hours_low)}-{sig3(p.hours_high)} h across the band)",
         f"{p.nodes} x {inst.instance_type} x {sig3(p.hours)} h x ${hourly:g}/h ({job.pricing_model}) = "
-        f"${cents(train_usd):,.2f}",
+        f"${cents(train_usd):,.2f}" + (f" + evaluation ${cents(eval_usd):,.2f}" if eval_usd else ""),
     ]
     if lifecycle:
         rationale.append(_life_line(lifecycle))
