@@ -265,3 +265,13 @@ def test_make_run_binds_to_loopback_only():
             loopback_host(host)
     run = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "tools.local_api" in line)
     assert "--host" not in run  # the default, 127.0.0.1
+
+
+def test_the_report_worker_never_polls_past_its_reserved_concurrency():
+    worker = RES["ReportWorkerFunction"]["Properties"]
+    sqs = next(e["Properties"] for e in worker["Events"].values() if e["Type"] == "SQS")
+    on = resolve(sqs["ScalingConfig"], {**ALL_OFF, "HasReservedConcurrency": True})
+    assert on == {"MaximumConcurrency": {"Ref": "ReservedConcurrency"}}
+    assert resolve({"s": sqs["ScalingConfig"]}, ALL_OFF) == {}
+    rule = str(TEMPLATE["Rules"]["ReservedConcurrencyIsUsable"]["Assertions"])
+    assert "'Ref': 'ReservedConcurrency'}, 0]" in rule and "'Ref': 'ReservedConcurrency'}, 1]" in rule
