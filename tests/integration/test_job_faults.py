@@ -8,9 +8,11 @@ the first job's send fails at submit. Messages really go to the moto DLQ by the 
 policy (maxReceiveCount from template.yaml). After the faults stop, the sweeper and the DLQ handler
 run, the DLQ is redriven, and then: every accepted job is succeeded or failed with an error code and
 a safe message, and no job item holds a payload. The counts are printed (`pytest -s`) for the record.
+COSTPLAN_FAULT_SEED picks another seed.
 """
 
 import json
+import os
 import random
 import time
 from collections import Counter
@@ -33,9 +35,9 @@ worker = load_function_module("functions/report_worker")
 sweeper = load_function_module("functions/report_sweeper")
 dlq_handler = load_function_module("functions/report_dlq")
 
-SEED = 20261128
+SEED = int(os.environ.get("COSTPLAN_FAULT_SEED", "20261128"))  # CI's seed; set another to explore
 GOOD_JOBS, POISON_JOBS = 52, 4
-FAULT_RATE = 0.08  # of every S3, DynamoDB and SQS call the backends make
+FAULT_RATE = float(os.environ.get("COSTPLAN_FAULT_RATE", "0.08"))  # of every S3, DynamoDB and SQS call made
 SLOW_RATE, KILL_RATE = 0.08, 0.05  # per worker invocation / per render
 BATCH_SIZE = RES["ReportWorkerFunction"]["Properties"]["Events"]["ReportJobs"]["Properties"]["BatchSize"]
 SECRETS = ("arn:", "123456789012", "Traceback", "ClientError", "injected", "Exception", "Error:")

@@ -239,6 +239,7 @@ class PriceBasis(StrEnum):
     TIER_SHARE_ASSUMED = "tier_share_assumed"  # share above the tier unknown: monthly_cost_range spans it
     SOURCES_DISAGREE = "price_sources_disagree"  # second source differs by > 5%: see price_sources
     EXTENDED_CONTEXT = "extended_context_tier"  # window beyond the stated one, priced from the second source
+    CONTEXT_WINDOW_UNVERIFIED = "context_window_unverified"  # no published window; may not fit max_context_tokens
 
 
 class ErrorCode(StrEnum):
