@@ -101,3 +101,15 @@ def test_a_dead_letter_fails_its_open_job_and_stays(local):
     assert J.drain_dead_letters(ports) == {"messages": 1, "failed": 1}
     assert J.drain_dead_letters(ports) == {"messages": 1, "already_terminal": 1}  # kept, and idempotent
     assert ports.jobs.get(job["report_id"])["error_code"] == "DEAD_LETTERED"
+
+
+def test_an_overlong_report_id_is_not_found_rather_than_a_file_system_error(local):
+    from costplan.services.errors import NotFound
+    from costplan.services.report import file_for, job_status
+    from costplan_contracts.enums import ReportFormat
+
+    ports, _, _ = local
+    with pytest.raises(NotFound):
+        job_status("a" * 300, ports)
+    with pytest.raises(NotFound):
+        file_for("a" * 300, ReportFormat.CSV, ports)
