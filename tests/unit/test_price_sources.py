@@ -244,3 +244,10 @@ def test_a_missing_pointer_falls_back_and_no_bucket_is_silent(bucket, monkeypatc
     assert key.startswith("bundled; fallback: NoSuchKey")
     monkeypatch.delenv(snapshot.BUCKET_ENV)
     assert snapshot.load_document()[1] == "bundled"
+
+
+def test_a_row_without_a_published_window_is_not_exact_when_the_prompt_size_is_stated():
+    out = plan(model="claude-sonnet-4-0", workload=SONNET_300K, top_k=20)
+    row = row_of(out, "openrouter", "anthropic/claude-sonnet-4")
+    assert row.context_window is None and row.estimated
+    assert PriceBasis.CONTEXT_WINDOW_UNVERIFIED in row.price_basis

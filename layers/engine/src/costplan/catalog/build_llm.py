@@ -119,6 +119,10 @@ def _cross_check(row: dict, dated: str | None, second: dict | None, index: dict,
         "key": key, "prices": other, "tiers": {d: t for d, t in tiers.items() if t},
         "context_window": window if isinstance(window, int) else None, "disagrees": differ, "verdict": verdict,
     }
+    if row["context_window"] is None and row["second_source"]["context_window"]:
+        # Context windows come from the catalog sources: the second one fills a window the primary leaves out.
+        row["context_window"] = row["second_source"]["context_window"]
+        row["context_window_source"] = "second_source"
     _extend_window(row, tiers, row["second_source"]["context_window"])
 
 
@@ -181,6 +185,7 @@ def build(as_of: date, providers=None, second: dict | None = None, primary_date:
                 "price_as_of": primary_date,
                 "price_source": "primary",
                 "extended_context": None,
+                "context_window_source": "primary" if model.context_window else None,
             }
             _cross_check(row, dated, second, index, dates)
             offerings.append(row)
@@ -218,6 +223,7 @@ def cross_check_summary(offerings: list[dict]) -> dict:
         "primary_newer": sum(o["second_source"]["verdict"] == "primary_newer" for o in differ),
         "undetermined": sum(o["second_source"]["verdict"] == "undetermined" for o in differ),
         "extended_context": sum(bool(o.get("extended_context")) for o in offerings),
+        "context_window_from_second": sum(o.get("context_window_source") == "second_source" for o in offerings),
         "disagreements": [f"{o['provider']}/{o['model']}" for o in differ],
     }
 
@@ -247,7 +253,8 @@ def summary_line(catalog: dict, out) -> str:
                  f"(match rate {cc['match_rate']:.1%}); compared {cc['compared']}, agree within "
                  f"{X.TOLERANCE:.0%} {cc['agree']} ({cc['agreement_rate']:.1%}), disagree {cc['disagree']} "
                  f"(primary newer {cc['primary_newer']}, undetermined {cc['undetermined']}); "
-                 f"extended context windows priced from LiteLLM tiers: {cc['extended_context']}")
+                 f"extended context windows priced from LiteLLM tiers: {cc['extended_context']}; context windows "
+                 f"filled from LiteLLM where genai-prices has none: {cc['context_window_from_second']}")
     return line
 
 

@@ -28,6 +28,7 @@ class HostedBlock:
     share_basis: np.ndarray | None = None  # per row: 0 no tier crossed, 1 shares stated, 2 share unknown (range)
     disagree: np.ndarray | None = None  # bool: the second price source differs by more than 5%
     extended: np.ndarray | None = None  # bool: an extended window priced from the second source's tier
+    unverified: np.ndarray | None = None  # bool: no published window, and the workload states a prompt size
 
     def basis(self, j: int) -> list[PriceBasis]:
         out = []
@@ -36,6 +37,8 @@ class HostedBlock:
             out.append((PriceBasis.TIER_SELECTED, PriceBasis.TIER_SHARE_STATED, PriceBasis.TIER_SHARE_ASSUMED)[share])
         if self.extended is not None and self.extended[j]:
             out.append(PriceBasis.EXTENDED_CONTEXT)
+        if self.unverified is not None and self.unverified[j]:
+            out.append(PriceBasis.CONTEXT_WINDOW_UNVERIFIED)
         if self.time_of_day[j]:
             out.append(PriceBasis.TIME_OF_DAY_PEAK)
         if self.cache_as_input[j]:
@@ -136,5 +139,6 @@ def hosted_block(catalog: LlmCatalog, idx: np.ndarray, req: PlanLlmRequest) -> H
     quotes = catalog.disagreements or {}
     disagree = np.array([int(i) in quotes for i in idx], dtype=bool)
     extended = catalog.extended[idx] if catalog.extended is not None else np.zeros(idx.size, bool)
+    unverified = np.isnan(catalog.context_window[idx]) & (req.workload.max_context_tokens is not None)
     return HostedBlock(idx, price["input"], price["output"], price["cache_read"], tiered, tod, cache_as_input,
-                       tier_basis, low, high, share_basis, disagree, extended)
+                       tier_basis, low, high, share_basis, disagree, extended, unverified)
