@@ -39,4 +39,4 @@ def deadline(context, margin_s: float = DEADLINE_MARGIN_S) -> Iterator[float | N
     finally:
         if armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
