@@ -67,7 +67,8 @@ class Faults:
         for client in clients:
             client.meta.events.register("before-call.*.*", self._hook)
 
-    def next(self, operation: str, *codes: str) -> None:
+    def next(self, operation: str, *codes: str | None) -> None:
+        """The next calls of ``operation`` fail with these codes in turn (None lets that call through)."""
         self.scripted.setdefault(operation, []).extend(codes)
 
     def _hook(self, model, **kwargs):

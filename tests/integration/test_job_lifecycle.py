@@ -253,3 +253,18 @@ def test_every_failure_message_is_the_codes_safe_text():
     for code in JobErrorCode:
         msg = report_jobs.safe_message(code, "bucket arn:aws:s3:::acct-123456789012-x in 123456789012")
         assert "arn:" not in msg and "123456789012" not in msg and msg.startswith(report_jobs.SAFE_MESSAGES[code])
+
+
+def test_the_dlq_handler_finds_the_job_a_dropped_request_became(aws):
+    body = {**json.loads(load_event("report_generate_async")["body"]), "title": "Dropped and dead-lettered"}
+    aws["s3"].put_object(Bucket=BUCKET, Key="requests/finance-q4.json", Body=json.dumps(body).encode())
+    event = load_event("report_worker_s3")
+    aws["faults"].next("PutObject", None, "SlowDown")  # jobs/<id>/request.json is stored, the first file is not
+    assert worker.handler(event, aws["ctx"])["batchItemFailures"]  # attempt 1 failed: the job is queued again
+    items = aws["ddb"].scan(TableName="jobs")["Items"]
+    assert [i["status"]["S"] for i in items] == ["queued"]
+    aws["sqs"].send_message(QueueUrl=aws["dlq"], MessageBody=event["Records"][0]["body"])  # as the redrive policy would
+    assert dlq_handler.handler(load_event("report_dlq"), aws["ctx"]) == {"messages": 1, "failed": 1}
+    state = _state(aws, items[0]["report_id"]["S"])
+    _assert_safe(state)
+    assert state["error_code"] == "DEAD_LETTERED"
