@@ -38,8 +38,8 @@ build: $(STAMP)  ## sam build (no container)
 openapi: $(STAMP)  ## regenerate contracts/openapi.json (refuses breaking changes)
 	$(BIN)/python -m tools.openapi write
 
-catalog: $(STAMP)  ## regenerate the hosted-LLM catalog artifact from genai-prices (AS_OF=YYYY-MM-DD)
-	$(BIN)/python -m costplan.catalog.build_llm $(if $(AS_OF),--as-of $(AS_OF))
+catalog: $(STAMP)  ## rebuild the hosted-LLM catalog: genai-prices + LiteLLM's map from its pinned, hash-checked wheel (AS_OF=YYYY-MM-DD)
+	$(BIN)/python -m tools.build_catalog $(if $(AS_OF),--as-of $(AS_OF))
 
 bench: $(STAMP)  ## benchmarks (print ratios against peers; not tests); pandas and llm-analysis are benchmark-only dependencies
 	$(BIN)/python -m pip install -q -r requirements-bench.txt
