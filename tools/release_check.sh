@@ -69,7 +69,7 @@ gate sam-build        bash tools/sam_check.sh build
 gate git-hygiene      no_build_outputs_in_git
 gate benchmarks       benchmarks
 if [[ -s "$LOG_DIR/benchmarks.log" ]]; then
-  grep -E '^(recorded|plan/llm warm|ratio:|cold start|all four formats|CostPlan analyze|pandas)' \
+  grep -E '^(recorded|machine|plan/llm warm|ratio:|cold start|all four formats|CostPlan analyze|pandas)' \
     "$LOG_DIR/benchmarks.log" | sed 's/^/        /'
 fi
 
