@@ -69,11 +69,11 @@ class PlanTrainingRequest(ContractModel):
         Field(default=None, description="Registry id or alias (open-weight or a managed fine-tuning base model)"))
     architecture: Architecture | None = Field(default=None, description="Explicit shape instead of a registry id")
     method: TrainingMethod
-    dataset_tokens: float = Field(gt=0, le=TRAINING_TOKENS_MAX, description="Tokens in the training set")
+    dataset_tokens: float = Field(ge=1, le=TRAINING_TOKENS_MAX, description="Tokens in the training set")
     epochs: float = Field(default=1, gt=0, le=1000)
     seq_len: int = Field(default=2048, ge=1, le=B.CONTEXT_TOKENS_MAX)
     precision: TrainingPrecision = TrainingPrecision.BF16
-    mfu: float | None = Field(default=None, gt=0, le=1,
+    mfu: float | None = Field(default=None, ge=0.01, le=1,
                                description="Your measured model-FLOPs utilisation; overrides the published table")
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
     pricing_model: PricingModel = PricingModel.ON_DEMAND
