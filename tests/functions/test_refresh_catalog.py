@@ -10,7 +10,8 @@ import pytest
 from conftest import load_event
 from moto import mock_aws
 
-from costplan.catalog import refresh, snapshot
+from costplan.catalog import build_llm, refresh, snapshot
+from costplan.catalog import crosscheck as X
 from tools.template import load_function_module
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "catalog"
@@ -119,3 +120,20 @@ def test_a_deprecated_offering_may_leave_with_its_reason(sources):
     report = refresh.validate(new, old, min_offerings=1)
     assert report.ok and report.lost == [{"offering": "google/gemini-1.5-pro",
                                           "reason": "deprecated upstream before it was dropped"}]
+
+
+def test_a_dated_primary_entry_newer_than_the_litellm_snapshot_is_recorded_as_newer(sources):
+    from datetime import date
+
+    deepseek = next(p for p in sources["genai"] if p["id"] == "deepseek")
+    chat = next(m for m in deepseek["models"] if m["id"] == "deepseek-chat")
+    chat["prices"] = [chat["prices"][0], {"constraint": {"start_date": "2026-11-25"},
+                                          "prices": {"input_mtok": 0.3, "output_mtok": 0.5}}]
+    second = {"source": "litellm 1.110.2", "version": "1.110.2", "as_of": "2026-11-20", "url": refresh.LITELLM_MAP_URL,
+              "entries": X.trim(json.loads(litellm_raw()))}
+
+    doc = build_llm.build(date(2026, 11, 27), providers=refresh.fetch_genai_providers(), second=second,
+                          primary_date="2026-11-27")
+    row = next(o for o in doc["offerings"] if o["model"] == "deepseek-chat")
+    assert row["prices"]["input"] == 0.3 and row["second_source"]["verdict"] == "primary_newer"
+    assert row["second_source"]["disagrees"] == ["input", "output"]  # 0.30 vs 0.28 is 6.7%

@@ -107,12 +107,7 @@ def _cross_check(row: dict, dated: str | None, second: dict | None, index: dict,
     other = X.per_1m(entry)
     ranked = {d: _ranked(row["prices"], row["time_of_day_alternatives"], d) for d in ("input", "output")}
     differ = X.compare(ranked, other)
-    # A dated entry decides only against the other source's snapshot: a snapshot cannot know a later change.
-    # LiteLLM entries carry no price dates, so a genai-prices entry wins when its start date is after LiteLLM's
-    # snapshot; otherwise neither side shows which is newer and the primary price stays, with both shown.
-    verdict = "agree"
-    if differ:
-        verdict = "primary_newer" if dated is not None and dated > dates["second"] else "undetermined"
+    verdict = X.verdict(dated, dates["second"]) if differ else "agree"
     tiers = {d: X.tiers(entry, d) for d in X.FIELDS}
     window = entry.get("max_input_tokens")
     row["second_source"] = {

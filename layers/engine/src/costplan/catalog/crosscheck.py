@@ -11,9 +11,9 @@ is imported: the map is plain JSON. Three steps, each a pure function over dicts
 3. ``compare(...)`` returns the per-direction prices of both sources and whether they disagree by more than
    ``TOLERANCE`` (relative to the larger price).
 
-Which price wins a disagreement is decided by dates (``winner``): an entry's date is its own dated price change
-where the source records one (genai-prices ``StartDateConstraint``), else the date of the source snapshot it came
-from. The newer date wins; on a tie the primary source (genai-prices) stays and both values are shown.
+Which price wins a disagreement is decided by dates (``verdict``): an entry's own dated price change (genai-prices
+``StartDateConstraint``) against the other source's snapshot date. Where no date shows which is newer, the primary
+source (genai-prices) stays and both values are shown.
 """
 
 import re
@@ -70,10 +70,9 @@ def trim(full_map: dict) -> dict:
     return out
 
 
-def _vendor_depth(key: str) -> int:
-    """Path segments that name the model's vendor, not a region ("together_ai/meta-llama/x" -> 1)."""
-    head = key.split("/")
-    return 1 if len(head) > 2 and not _REGION.match(head[1]) else 0
+def _regional(key: str) -> bool:
+    """'bedrock/us-gov-west-1/x', 'azure/eu/x': a middle path segment names a region."""
+    return any(_REGION.match(part) for part in key.split("/")[1:-1])
 
 
 _REGION = re.compile(r"^([a-z]{2}(-gov)?-[a-z]+-\d|eu|us|global|apac|jp|au|[a-z]+-\d)$")
@@ -88,7 +87,7 @@ def build_index(entries: dict) -> dict[tuple[str, str], list[str]]:
     """(litellm_provider, model id or canonical id) -> entry keys, for ``match``."""
     index: dict[tuple[str, str], list[str]] = {}
     for key in sorted(entries, key=lambda k: (k.count("/"), k)):
-        if key.count("/") - _vendor_depth(key) >= 2:
+        if _regional(key):
             continue  # a regional price ("bedrock/us-gov-west-1/x") is not the offering genai-prices lists
         provider = entries[key]["litellm_provider"]
         model = _model_part(key, provider)
@@ -116,9 +115,8 @@ def match(provider: str, model: str, canonical: str, entries: dict, index: dict)
     return None
 
 
-def _variant(model_id: str) -> str:
-    m = _SERVING.search(model_id.lower())
-    return m.group(0) if m else ""
+def _variant(model_id: str) -> tuple[str, ...]:
+    return tuple(_SERVING.findall(model_id.lower().rsplit("/", 1)[-1]))
 
 
 _SERVING = re.compile(r"(fp8|fp16|int8|int4|awq|turbo|fast|lite|free)(?=$|[-:])")
@@ -155,9 +153,15 @@ def compare(primary: dict, second: dict) -> list[str]:
     return [d for d in ("input", "output") if disagrees(base(primary.get(d)), second.get(d))]
 
 
-def winner(primary_date: str, second_date: str) -> str:
-    """'primary' or 'second': the newer dated entry wins; a tie keeps the primary source."""
-    return "second" if second_date > primary_date else "primary"
+def verdict(primary_entry_date: str | None, second_snapshot: str) -> str:
+    """Which of two disagreeing prices is newer, as far as dates show.
+
+    A dated entry decides only against the other source's snapshot date: a snapshot cannot know a change made
+    after it. LiteLLM's entries carry no price dates, so the only decisive case is a genai-prices entry whose start
+    date is after LiteLLM's snapshot ("primary_newer"); otherwise nothing shows which is newer ("undetermined")
+    and the primary price stays, with both shown.
+    """
+    return "primary_newer" if primary_entry_date is not None and primary_entry_date > second_snapshot else "undetermined"
 
 
 def extract(full_map: dict, offerings: list[dict], source: str, version: str, as_of: str, url: str) -> dict:
