@@ -242,6 +242,8 @@ def test_an_alarm_fires_when_anything_reaches_the_dead_letter_queue():
     assert (a["ComparisonOperator"], a["Threshold"]) == ("GreaterThanThreshold", 0)
     assert a["AlarmActions"] == [{"Ref": "AlarmTopic"}]
     assert RES["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+    # CloudWatch cannot publish to a topic under the AWS-managed aws/sns key: the alarm would never notify.
+    assert RES["AlarmTopic"]["Properties"].get("KmsMasterKeyId") != "alias/aws/sns"
 
 
 def test_every_checkov_skip_names_a_check_and_a_reason():
