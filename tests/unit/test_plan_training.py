@@ -190,3 +190,25 @@ def test_a_self_trained_lora_adapter_is_served_where_adapters_cost_the_base_pric
     ref = out.reference
     assert ref.kind == TrainingOptionKind.BASE_MODEL_AS_IS and ref.lifecycle.training_runs == 0
     assert own.delta_vs_reference_usd == pytest.approx(own.lifecycle.total_usd - ref.lifecycle.total_usd, abs=0.011)
+
+
+def test_a_provisioned_throughput_offer_serves_at_model_units_times_hours(monkeypatch):
+    """Bedrock serves custom models only on provisioned throughput: model units x $/hour x 730 h a month.
+    The rate here is a test figure, not a price (no citable Bedrock rate is in the catalog yet)."""
+    from dataclasses import replace
+
+    import costplan.services.training as svc
+    from costplan.catalog.training import ManagedOffer
+
+    cat = get_training_catalog()
+    offer = ManagedOffer(provider="bedrock", base_model="llama-3.1-8b-instruct", min_params_b=None, max_params_b=None,
+                         methods=("full_finetune", "lora", "qlora"), training_usd_per_1m=1.0, minimum_usd=5.0,
+                         serving="provisioned_throughput", ft_input_per_1m=None, ft_output_per_1m=None,
+                         model_unit_usd_per_hour=10.0, min_model_units=2, source="test", url="test", as_of="test")
+    monkeypatch.setattr(svc, "get_training_catalog", lambda: replace(cat, managed=cat.managed + (offer,)))
+    w = {"input_tokens_per_month": 1e6, "output_tokens_per_month": 1e5}
+    out = plan(dataset_tokens=1e6, epochs=1, lifecycle={"serve_months": 3, "workload": w})
+    bedrock = next(o for o in out.options if o.provider == "bedrock")
+    assert bedrock.training_cost_usd == 5.0  # the minimum charge beats 1M tokens x $1/1M
+    assert bedrock.lifecycle.serving_monthly_usd == 2 * 10.0 * 730
+    assert bedrock.lifecycle.total_usd == pytest.approx(5.0 + 3 * 14600.0)

@@ -601,7 +601,9 @@ def _warnings(job: Job, life: LifecyclePlan | None, options: list[TrainingOption
                  f"QLoRA at {T.NF4_DQ_BITS} bits per frozen weight, {RESERVED_GB_PER_GPU:g} GB per GPU reserved; "
                  f"only instances with {MULTI_NODE_MIN_GPUS}+ GPUs span several nodes"
                  + ("; the LoRA MLP width is inferred from the parameter count" if job.kind != T.FULL else "")
-                 + ". Time excludes data loading, checkpoint writes, failures and restarts.",
+                 + ". Pipeline bubbles, communication and QLoRA's dequantisation are not modelled apart: they are "
+                 "inside the published utilisation. Time excludes data loading, checkpoint writes, failures and "
+                 "restarts.",
                  "Measure a few steps and pass mfu to replace the published utilisation.", Severity.INFO)
     if life and life.workload is not None:
         unpriced = [o for o in options + ([reference] if reference else [])
