@@ -39,7 +39,8 @@ def handler(event, context):
     doc = refresh.rebuild(today, refresh.fetch_genai_providers(), refresh.fetch_litellm_map())
     floor = int(os.environ.get("CATALOG_MIN_OFFERINGS", snapshot.MIN_OFFERINGS))
     serving, serving_key = snapshot.load_document(s3(), floor)
-    report = refresh.validate(doc, serving, floor)
+    accepted = frozenset(x.strip() for x in os.environ.get("CATALOG_ACKNOWLEDGED_LOSSES", "").split(",") if x.strip())
+    report = refresh.validate(doc, serving, floor, acknowledged=accepted)
     key = refresh.publish(s3(), bucket, doc, report)
     cc = report.cross_check or {}
     logger.info("catalog refresh", extra={"ok": report.ok, "key": key, "compared_with": serving_key,

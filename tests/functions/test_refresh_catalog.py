@@ -137,3 +137,14 @@ def test_a_dated_primary_entry_newer_than_the_litellm_snapshot_is_recorded_as_ne
     row = next(o for o in doc["offerings"] if o["model"] == "deepseek-chat")
     assert row["prices"]["input"] == 0.3 and row["second_source"]["verdict"] == "primary_newer"
     assert row["second_source"]["disagrees"] == ["input", "output"]  # 0.30 vs 0.28 is 6.7%
+
+
+def test_an_operator_can_acknowledge_a_loss_and_the_report_says_so(s3, sources, lambda_context, monkeypatch):
+    seed(s3, sources)
+    google = next(p for p in sources["genai"] if p["id"] == "google")
+    google["models"] = [m for m in google["models"] if m["id"] != "gemini-2.5-pro"]
+    monkeypatch.setenv("CATALOG_ACKNOWLEDGED_LOSSES", "google/gemini-2.5-pro")
+    out = fn.handler(load_event("refresh_catalog"), lambda_context)
+    report = json.loads(s3.get_object(Bucket=BUCKET, Key=out["key"].replace(".json", ".report.json"))["Body"].read())
+    assert report["ok"] and report["lost"] == [{"offering": "google/gemini-2.5-pro",
+                                                "reason": "acknowledged by the operator (CATALOG_ACKNOWLEDGED_LOSSES)"}]

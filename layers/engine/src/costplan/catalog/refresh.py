@@ -69,7 +69,8 @@ def _loss_reason(old: dict, new_rows: dict, providers: set[str]) -> str | None:
 
 
 def validate(new: dict, old: dict, min_offerings: int = snapshot.MIN_OFFERINGS,
-             change_warn: float = PRICE_CHANGE_WARN) -> Report:
+             change_warn: float = PRICE_CHANGE_WARN, acknowledged: frozenset[str] = frozenset()) -> Report:
+    """``acknowledged``: "provider/model" losses an operator has accepted (CATALOG_ACKNOWLEDGED_LOSSES)."""
     report = Report(built_on=new.get("built_on", ""), cross_check=new.get("cross_check"))
     report.errors += [f"document: {p}" for p in snapshot.check_document(new, min_offerings)]
     new_rows = {_key(o): o for o in new.get("offerings", [])}
@@ -77,6 +78,8 @@ def validate(new: dict, old: dict, min_offerings: int = snapshot.MIN_OFFERINGS,
     providers = {p for p, _ in new_rows}
     for k in sorted(old_rows.keys() - new_rows.keys()):
         reason = _loss_reason(old_rows[k], new_rows, providers)
+        if reason is None and "/".join(k) in acknowledged:
+            reason = "acknowledged by the operator (CATALOG_ACKNOWLEDGED_LOSSES)"
         report.lost.append({"offering": "/".join(k), "reason": reason})
         if reason is None:
             report.errors.append(f"lost {'/'.join(k)} without a reason")
