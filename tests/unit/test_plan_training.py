@@ -212,3 +212,20 @@ def test_a_provisioned_throughput_offer_serves_at_model_units_times_hours(monkey
     assert bedrock.training_cost_usd == 5.0  # the minimum charge beats 1M tokens x $1/1M
     assert bedrock.lifecycle.serving_monthly_usd == 2 * 10.0 * 730
     assert bedrock.lifecycle.total_usd == pytest.approx(5.0 + 3 * 14600.0)
+
+
+def test_a_moe_model_computes_with_its_active_parameters_but_holds_them_all():
+    """Mixtral 8x7B: 46.7B parameters held in memory, 12.9B active per token in the FLOPs."""
+    out = plan(model="mixtral-8x7b-instruct", method="full_finetune", instance_types=["p5.48xlarge"], mfu=0.4,
+               include_managed=False, dataset_tokens=1e9, epochs=1)
+    d = out.options[0].self_run
+    dense_6nd = 6 * 12.9e9 * 1e9
+    assert dense_6nd <= d.compute.model_flops < dense_6nd * 1.2  # plus attention, not 6 x 46.7B x D
+    states = (d.memory_per_gpu.weights_gb + d.memory_per_gpu.gradients_gb + d.memory_per_gpu.optimizer_gb)
+    assert states * d.parallelism.gpus == pytest.approx(16 * 46.7, rel=0.01)  # ZeRO-3: 16 B/param over the GPUs
+
+
+def test_fp8_is_refused_on_gpus_without_fp8_tensor_cores():
+    out = plan(precision="fp8", instance_types=["p4d.24xlarge", "p5.48xlarge"], include_managed=False)
+    assert [o.label for o in out.options] == ["p5.48xlarge"]
+    assert out.exclusions.by_reason[ReasonCode.PRECISION_UNSUPPORTED].examples[0].model == "p4d.24xlarge"
