@@ -149,3 +149,37 @@ def test_more_gpus_never_raise_wall_clock_time(acc, doublings, per_node):
         return float(T.hours(1e21, g, peak, cat.utilisation(acc, "bf16", scale_of(g, n)).hfu))
 
     assert h(gpus * 2, nodes * 2) <= h(gpus, nodes) + 1e-12
+
+
+def _scalar_memory_gb(P, A, L, h, V, kind, s, d, t, p, z, r):
+    """A second, scalar implementation of the module's formulas: the oracle for the vectorised kernel."""
+    split = t * p
+    if kind == T.FULL:
+        w, g, o, a = 2 * P / split, 2 * P / split, 12 * P / split, 0.0
+        if z >= 1:
+            o /= d
+        if z >= 2:
+            g /= d
+        if z >= 3:
+            w /= d
+    else:
+        w = (4.127 / 8 if kind == T.QLORA else 2) * P / split / (d if z >= 3 else 1)
+        g = o = 0.0
+        a = 16 * A / split / (d if z >= 1 else 1)
+    act = (2 if r else 34) * s * h * L / t + (4 * s * V / t if V else 0)
+    return (w + g + o + a + act) / 1e9
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(1e8, 1e12), st.integers(1, 96), st.sampled_from([1024, 4096, 8192]), st.sampled_from([None, 32000]),
+       st.sampled_from([T.FULL, T.LORA, T.QLORA]), st.sampled_from([1, 2, 8, 16, 64]), st.sampled_from([1, 8]),
+       st.sampled_from([512, 4096]))
+def test_vectorised_memory_matches_the_scalar_oracle_for_every_layout(P, L, h, V, kind, gpus, per_node, s):
+    shape = T.ModelShape(params=P, active_params=P, layers=L, hidden=h, vocab=V, adapter_params=P * 0.01)
+    lay = T.layouts(gpus, per_node, L)
+    got = T.memory_per_gpu(shape, kind, s, lay).total
+    for i in range(len(got)):
+        want = _scalar_memory_gb(P, P * 0.01, L, h, V, kind, s, int(lay.data[i]), int(lay.tensor[i]),
+                                 int(lay.pipeline[i]), int(lay.zero[i]), bool(lay.recompute[i]))
+        assert float(got[i]) == pytest.approx(want, rel=1e-9)
+    assert np.all(lay.data * lay.tensor * lay.pipeline == gpus) and np.all(lay.tensor <= per_node)
