@@ -252,3 +252,22 @@ def test_a_row_without_a_published_window_is_not_exact_when_the_prompt_size_is_s
     row = row_of(out, "openrouter", "anthropic/claude-sonnet-4")
     assert row.context_window is None and row.estimated
     assert PriceBasis.CONTEXT_WINDOW_UNVERIFIED in row.price_basis
+
+
+def test_a_request_share_bounds_the_input_share_by_the_prompt_sizes():
+    # 1,000 requests, 1e9 input tokens; 10% of requests above 128k. Those 100 requests send more than 128k and at
+    # most 300k tokens each: 1.28e7 .. 3e7 of 1e9 input tokens, an input share of 1.28% .. 3%. Output unknown.
+    work = {**GEMINI_300K, "requests_per_month": 1000,
+            "context_shares": [{"above_tokens": 128_000, "request_share": 0.1}]}
+    row = row_of(plan(model="gemini-1.5-pro", workload=work, constraints={"providers": ["google"]}),
+                 "google", "gemini-1.5-pro")
+    # input: 1e9 x (1.25 + 0.0128 x 1.25) / 1e6 = 1266.0 .. 1e9 x (1.25 + 0.03 x 1.25) / 1e6 = 1287.5
+    # output: 1e8 x 5 / 1e6 = 500 .. 1e8 x 10 / 1e6 = 1000
+    assert row.monthly_cost_range.low_usd == pytest.approx(1766.0)
+    assert row.monthly_cost_range.high_usd == pytest.approx(2287.5)
+    assert row.estimated and PriceBasis.TIER_SHARE_ASSUMED in row.price_basis
+
+
+def test_a_context_share_needs_a_token_or_request_share():
+    with pytest.raises(ValueError, match="input_token_share or request_share"):
+        PlanLlmRequest.model_validate({"workload": {**GEMINI_300K, "context_shares": [{"above_tokens": 128_000}]}})

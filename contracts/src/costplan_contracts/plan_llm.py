@@ -25,11 +25,23 @@ class ContextShare(ContractModel):
     """How much of the workload is sent in requests whose prompt is longer than ``above_tokens``."""
 
     above_tokens: int = Field(ge=1, le=B.CONTEXT_TOKENS_MAX, description="A prompt-length threshold (tokens)")
-    input_token_share: float = Field(
-        ge=0, le=1, description="Share of input tokens (cached included) sent in requests above the threshold")
+    input_token_share: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Share of input tokens (cached included) sent in requests above the threshold")
     output_token_share: float | None = Field(
         default=None, ge=0, le=1,
         description="Share of output tokens produced by those requests; unknown when absent (the cost is a range)")
+    request_share: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Share of requests above the threshold. Without input_token_share it bounds the input share "
+                    "(needs requests_per_month): each such request sends more than above_tokens and at most "
+                    "max_context_tokens")
+
+    @model_validator(mode="after")
+    def _some_share(self) -> "ContextShare":
+        if self.input_token_share is None and self.request_share is None:
+            raise ValueError("give input_token_share or request_share")
+        return self
 
 
 class Workload(ContractModel):
@@ -68,9 +80,8 @@ class Workload(ContractModel):
         for a, b in zip(shares, shares[1:]):
             if a.above_tokens == b.above_tokens:
                 raise ValueError(f"context_shares: threshold {a.above_tokens} is given twice")
-            if b.input_token_share > a.input_token_share or (
-                    a.output_token_share is not None and b.output_token_share is not None
-                    and b.output_token_share > a.output_token_share):
+            if any(getattr(a, f) is not None and getattr(b, f) is not None and getattr(b, f) > getattr(a, f)
+                   for f in ("input_token_share", "output_token_share", "request_share")):
                 raise ValueError(f"context_shares: the share above {b.above_tokens} tokens exceeds the share above "
                                  f"{a.above_tokens}; shares cannot grow with the threshold")
         return self

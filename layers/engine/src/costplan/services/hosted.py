@@ -79,28 +79,44 @@ def prompt_tokens(req: PlanLlmRequest) -> tuple[float, PriceBasis]:
     return 0.0, PriceBasis.TIER_BASE_ASSUMED
 
 
+def stated_bounds(req: PlanLlmRequest, output: bool) -> list[tuple[int, float, float]]:
+    """[(threshold, low, high)] share of tokens above each stated threshold, for one direction.
+
+    A stated token share is exact. For input, a request share r alone bounds it: the r x N requests above a
+    threshold T send more than T tokens each and at most max_context_tokens, so the input share lies in
+    [r N T / I, r N M / I] (capped at 1; the top is 1 without max_context_tokens). Output has no such bound.
+    """
+    w = req.workload
+    out = []
+    for c in w.context_shares:
+        exact = c.output_token_share if output else c.input_token_share
+        if exact is not None:
+            out.append((c.above_tokens, exact, exact))
+        elif not output and c.request_share is not None and w.requests_per_month and w.input_tokens_per_month:
+            per = c.request_share * w.requests_per_month / w.input_tokens_per_month
+            top = min(1.0, per * w.max_context_tokens) if w.max_context_tokens else 1.0
+            out.append((c.above_tokens, min(1.0, per * c.above_tokens), top))
+    return sorted(out)
+
+
 def tier_shares(starts: np.ndarray, req: PlanLlmRequest, output: bool) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) share of tokens above each tier start; column 0 is 1, unused slots 0.
 
-    A request no longer than ``max_context_tokens`` crosses no tier at or above it (share 0). A stated
-    ``context_shares`` threshold equal to the start gives the share; otherwise shares fall with the threshold, so
-    the nearest stated thresholds above and below bound it, and with none the bounds are 0 and 1.
+    A request no longer than ``max_context_tokens`` crosses no tier at or above it (share 0). Shares fall as
+    the threshold rises, so a share stated above the start is a floor and one stated below it a ceiling; a
+    share stated at the start gives both. With nothing stated the bounds are 0 and 1.
     """
     w = req.workload
-    stated = sorted((c.above_tokens, c.output_token_share if output else c.input_token_share)
-                    for c in w.context_shares)
-    stated = [(a, v) for a, v in stated if v is not None]
+    stated = stated_bounds(req, output)
     lo, hi = np.zeros_like(starts), np.zeros_like(starts)
     lo[:, 0] = hi[:, 0] = 1.0
     for (i, j) in zip(*np.nonzero(np.isfinite(starts[:, 1:]))):
         start = starts[i, j + 1]
         if w.max_context_tokens is not None and w.max_context_tokens <= start:
             continue
-        above = [v for a, v in stated if a >= start]
-        below = [v for a, v in stated if a <= start]
-        exact = [v for a, v in stated if a == start]
-        lo[i, j + 1] = exact[0] if exact else (above[0] if above else 0.0)
-        hi[i, j + 1] = exact[0] if exact else (below[-1] if below else 1.0)
+        lo[i, j + 1] = max([low for a, low, _ in stated if a >= start], default=0.0)
+        hi[i, j + 1] = min([high for a, _, high in stated if a <= start], default=1.0)
+        lo[i, j + 1] = min(lo[i, j + 1], hi[i, j + 1])
     return lo, hi
 
 
