@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 3000
 COV    := --cov=costplan.core --cov=costplan.services --cov=costplan.catalog --cov-report=term-missing:skip-covered
 
-.PHONY: run test unit lint openapi catalog bench build release-check clean
+.PHONY: help run test unit fuzz lint openapi catalog bench build release-check clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml tools/find_python.sh
 	@test -n "$(PYTHON)" || tools/find_python.sh
@@ -25,6 +25,13 @@ test: $(STAMP)  ## the whole suite (unit + integration), with core coverage
 
 unit: $(STAMP)  ## fast unit tests only
 	$(BIN)/python -m pytest -q tests
+
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)  ## schemathesis, FUZZ_EXAMPLES (default 1000) cases per operation; `make test` runs 300
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -m "" -s tests/e2e/test_fuzz.py
+
+help:  ## list these targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | expand -t 16
 
 lint: $(STAMP)  ## ruff, cfn-lint, sam validate --lint + both auth modes (.venv-sam), checkov (.venv-checkov)
 	$(BIN)/ruff check .

@@ -62,3 +62,12 @@ def focus_csv(version: str, lines=FOCUS_LINES, bad_rows: tuple[tuple[int, str, s
                 row[col] = value
         w.writerow(row)
     return out.getvalue()
+
+
+def five_mb_focus_csv() -> str:
+    """The sample FOCUS export (tests/data), its rows repeated past 5 MB: Lambda takes 6 MB, the old local server 256 KiB."""
+    from pathlib import Path
+
+    header, *rows = (Path(__file__).parent / "data" / "sample_focus_1_2.csv").read_text().splitlines(keepends=True)
+    block = "".join(rows)
+    return header + block * (5 * 1024 * 1024 // len(block) + 1)

@@ -2,6 +2,9 @@
 
 The route table is read from template.yaml and each route is served by the very FastAPI app
 its Lambda runs (functions/<name>/app.py), so local routes cannot drift from the template.
+The dispatcher in front of them passes bodies through untouched: each function app applies its
+own body limit, content coding and media types, exactly as in Lambda (invoice/analyze takes
+6 MB and text/csv; the others 256 KiB of JSON).
 Embedded defaults only: no AWS account, no network.
 """
 
@@ -20,7 +23,7 @@ from tools.template import http_routes, load_function_module, load_template
 def build_app():
     # Embedded defaults: local-disk report storage and an in-process queue, no AWS account.
     os.environ.setdefault("COSTPLAN_STORAGE", "local")
-    app = create_app("local")
+    app = create_app("local", max_body=None)  # no limit of its own: each function app applies its Lambda's
     table = http_routes(load_template())
     for route in table:
         sub = load_function_module(route.code_uri).app

@@ -23,7 +23,11 @@ def merged_openapi() -> dict:
         seen.add(route.code_uri)
         sub = load_function_module(route.code_uri).app.openapi()
         doc["paths"].update(sub.get("paths", {}))
-        doc["components"]["schemas"].update(sub.get("components", {}).get("schemas", {}))
+        schemas = doc["components"]["schemas"]
+        for name, schema in sub.get("components", {}).get("schemas", {}).items():
+            if name in schemas and schemas[name] != schema:  # one name, two shapes: a response would break the other
+                raise ValueError(f"schema {name} differs between functions ({route.code_uri}); give one a new name")
+            schemas[name] = schema
     return json.loads(json.dumps(doc, sort_keys=True))
 
 

@@ -9,6 +9,7 @@ import time
 
 import httpx
 import pytest
+from invoice_data import five_mb_focus_csv
 
 from tools.template import ROOT
 
@@ -84,3 +85,19 @@ def test_an_async_report_completes_and_downloads_over_http(server):
     got = httpx.get(html["download_url"], timeout=10)
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/html")
     assert "<svg" in got.text and body["title"] in got.text
+
+
+def test_make_run_accepts_a_5_mb_csv_invoice_as_the_function_does(server):
+    r = httpx.post(f"{server}/api/v1/invoice/analyze", content=five_mb_focus_csv().encode(),
+                   headers={"content-type": "text/csv"}, timeout=60)
+    assert r.status_code == 200 and r.json()["format"] == "focus"
+    too_big = httpx.post(f"{server}/api/v1/plan/llm", content=b" " * (300 * 1024),
+                         headers={"content-type": "application/json"}, timeout=10)
+    assert too_big.status_code == 413  # plan/llm keeps its own 256 KiB limit, as in Lambda
+
+
+def test_wrong_media_type_and_method_over_http(server):
+    wrong = httpx.post(f"{server}/api/v1/plan/llm", content=b"{}", headers={"content-type": "text/plain"})
+    assert wrong.status_code == 415 and wrong.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    method = httpx.get(f"{server}/api/v1/plan/llm")
+    assert method.status_code == 405 and "POST" in method.headers["allow"]

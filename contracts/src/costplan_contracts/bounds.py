@@ -21,3 +21,9 @@ REPORT_MAX_RECEIVES = 3
 INVOICE_BODY_MAX_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit; larger files go to S3 invoices/
 ROW_ERRORS_MAX = 100
 QUALITY_COVERAGE_DEFAULT = 0.5  # an index from one benchmark of a five-benchmark profile is not an index
+REPORT_ID_LENGTH = 32  # report ids are the first 32 hex digits of a SHA-256 (services.report.report_id)
+REPORT_ID_PATTERN = rf"^[0-9a-f]{{{REPORT_ID_LENGTH}}}$"
+# Lower bounds of the numbers the engine divides by: a request has at least one token, and a rate of 5e-324/s
+# (a subnormal) made every per-token figure overflow to infinity.
+TOKENS_PER_REQUEST_MIN = 1.0
+REQUESTS_PER_SECOND_MIN = 1e-6  # about 2.6 requests a month

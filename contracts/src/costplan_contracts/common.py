@@ -1,8 +1,30 @@
-"""Shapes shared by every endpoint: warnings, provenance, the error envelope."""
+"""Shapes shared by every endpoint: warnings, provenance, the error envelope, and the strict scalar types."""
 
-from pydantic import BaseModel, ConfigDict, Field
+import numbers
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from costplan_contracts.enums import ErrorCode, Severity, WarningCode
+
+
+def _integral(value):
+    """JSON has one number type, and JSON Schema's "integer" is any number without a fraction: 5.0 is the integer 5.
+
+    5.5, "5" and true are still refused (by the strict int that follows). NumPy integers, which the engine builds
+    response models from, count as integers too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, int)):
+        return int(value)
+    return value
+
+
+# Request numbers are JSON numbers: strings ("5") and booleans (true) are refused, never coerced. Enums, dates and
+# strings keep their usual validation; only these scalars are strict. The JSON schema types are unchanged.
+Number = Annotated[float, Strict()]
+Integer = Annotated[int, Strict(), BeforeValidator(_integral)]
+Boolean = Annotated[bool, Strict()]
 
 
 class ContractModel(BaseModel):

@@ -244,10 +244,12 @@ class PriceBasis(StrEnum):
 
 class ErrorCode(StrEnum):
     MALFORMED_JSON = "MALFORMED_JSON"
+    MALFORMED_BODY = "MALFORMED_BODY"  # 400: a body that cannot be decoded (a broken gzip stream)
     VALIDATION_ERROR = "VALIDATION_ERROR"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"  # 415: Content-Type or Content-Encoding the route does not take
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 

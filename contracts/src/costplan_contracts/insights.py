@@ -5,25 +5,25 @@ from typing import Any
 from pydantic import Field
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts.common import ContractModel, Number, Provenance, Warning
 from costplan_contracts.enums import WorkloadProfile
 from costplan_contracts.plan_llm import IoMix
 from costplan_contracts.rank_catalog import ProviderId
 
 
 class InsightsWorkload(ContractModel):
-    input_tokens_per_month: float = Field(ge=0, le=B.TOKENS_PER_MONTH_MAX)
-    output_tokens_per_month: float = Field(ge=0, le=B.TOKENS_PER_MONTH_MAX)
-    cached_input_share: float = Field(default=0.0, ge=0, le=1)
+    input_tokens_per_month: Number = Field(ge=0, le=B.TOKENS_PER_MONTH_MAX)
+    output_tokens_per_month: Number = Field(ge=0, le=B.TOKENS_PER_MONTH_MAX)
+    cached_input_share: Number = Field(default=0.0, ge=0, le=1)
 
 
 class QualityPriceRequest(ContractModel):
     workload: InsightsWorkload
     profile: WorkloadProfile = WorkloadProfile.CHAT
     providers: list[ProviderId] | None = Field(default=None, max_length=B.PROVIDER_LIST_MAX)
-    monthly_budget_usd: float | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX)
-    min_quality: float | None = Field(default=None, ge=0, le=100)
-    min_quality_coverage: float = Field(
+    monthly_budget_usd: Number | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX)
+    min_quality: Number | None = Field(default=None, ge=0, le=100)
+    min_quality_coverage: Number = Field(
         default=B.QUALITY_COVERAGE_DEFAULT, ge=0, le=1,
         description="A quality index resting on less of the profile's weight than this counts as unknown")
 

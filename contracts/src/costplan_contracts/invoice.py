@@ -5,7 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts import bounds as B
+from costplan_contracts.common import Boolean, ContractModel, Integer, Number, Provenance, Warning
 from costplan_contracts.enums import (
     ChargeCategory,
     Confidence,
@@ -26,10 +27,10 @@ class LineItem(ContractModel):
     service: Text = ""
     model: Text | None = Field(default=None, description="Model id, or instance type for GPU hours")
     usage_kind: UsageKind
-    quantity: float
+    quantity: Number
     unit: Text = ""
-    billed_cost: float
-    effective_cost: float | None = None
+    billed_cost: Number
+    effective_cost: Number | None = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "USD"
     charge_category: ChargeCategory = ChargeCategory.USAGE
     period_start: dt.date
@@ -64,34 +65,47 @@ class AnalyzeRequest(ContractModel):
     invoice: InvoiceInput
 
 
+CSV_MEDIA_TYPE = "text/csv"
+CsvFormat = Literal[InvoiceFormat.FOCUS.value, InvoiceFormat.CUR.value, InvoiceFormat.LINE_ITEMS.value]
+
+
+class CsvQuery(ContractModel):
+    """Query parameters of a text/csv body on POST /api/v1/invoice/analyze (the body is the export itself)."""
+
+    invoice_format: CsvFormat | None = Field(
+        default=None, description="focus, cur or line_items (CostPlan line items as CSV columns); default: told "
+                                  "from the header (a BilledCost column means FOCUS, otherwise CUR)")
+    focus_version: Literal["1.0", "1.1", "1.2"] | None = Field(default=None, description="FOCUS version to enforce")
+
+
 class RowError(ContractModel):
-    row: int = Field(description="1-based data row (the header is row 0)")
+    row: Integer = Field(description="1-based data row (the header is row 0)")
     column: str
     reason: str
 
 
 class Reconciliation(ContractModel):
-    input_rows: int
-    recognised_rows: int
-    unrecognised_rows: int
-    rejected_rows: int
-    input_billed_cost_total: dict[str, float] = Field(description="Per currency: the BilledCost sum of every row "
+    input_rows: Integer
+    recognised_rows: Integer
+    unrecognised_rows: Integer
+    rejected_rows: Integer
+    input_billed_cost_total: dict[str, Number] = Field(description="Per currency: the BilledCost sum of every row "
                                                                    "whose BilledCost parsed")
-    recognised_billed_cost: dict[str, float]
-    unrecognised_billed_cost: dict[str, float]
-    rejected_billed_cost: dict[str, float] = Field(description="Rejected rows whose BilledCost still parsed")
-    rejected_rows_without_cost: int = Field(description="Rejected rows whose BilledCost itself did not parse")
-    credits_and_adjustments_billed_cost: dict[str, float] = Field(
+    recognised_billed_cost: dict[str, Number]
+    unrecognised_billed_cost: dict[str, Number]
+    rejected_billed_cost: dict[str, Number] = Field(description="Rejected rows whose BilledCost still parsed")
+    rejected_rows_without_cost: Integer = Field(description="Rejected rows whose BilledCost itself did not parse")
+    credits_and_adjustments_billed_cost: dict[str, Number] = Field(
         description="Credits, refunds and adjustments: kept apart, included in the totals above, never netted into usage")
 
 
 class SpendGroup(ContractModel):
     key: str
     currency: str
-    billed_cost: float
-    effective_cost: float
-    lines: int
-    quantity: float | None = None
+    billed_cost: Number
+    effective_cost: Number
+    lines: Integer
+    quantity: Number | None = None
     unit: str | None = None
 
 
@@ -108,9 +122,9 @@ class Evidence(ContractModel):
     provider: str
     model: str
     usage_kind: UsageKind | None
-    quantity: float
-    observed_unit_price: float | None
-    catalog_unit_price: float | None
+    quantity: Number
+    observed_unit_price: Number | None
+    catalog_unit_price: Number | None
     unit: str
     catalog_provenance: Provenance | None
 
@@ -119,13 +133,13 @@ class Finding(ContractModel):
     type: FindingType
     title: str
     evidence: Evidence
-    estimated_monthly_savings_usd: float
+    estimated_monthly_savings_usd: Number
 
 
 class Opportunity(ContractModel):
     finding_type: FindingType
     title: str
-    estimated_monthly_savings_usd: float
+    estimated_monthly_savings_usd: Number
     remediation_steps: list[str]
     confidence: Confidence
     assumptions: list[str]
@@ -138,25 +152,25 @@ class LineGroup(ContractModel):
     model: str
     usage_kind: UsageKind
     currency: str
-    quantity: float
-    billed_cost: float
-    effective_cost: float
-    rows: int
-    batch: bool
+    quantity: Number
+    billed_cost: Number
+    effective_cost: Number
+    rows: Integer
+    batch: Boolean
 
 
 class AnalyzeResponse(ContractModel):
     format: InvoiceFormat
     focus_version: str | None
     currencies: list[str]
-    months: int = Field(description="Distinct billing months of usage; monthly figures divide by it")
+    months: Integer = Field(description="Distinct billing months of usage; monthly figures divide by it")
     line_groups: list[LineGroup]
     reconciliation: Reconciliation
     breakdowns: Breakdowns
     findings: list[Finding]
     opportunities: list[Opportunity]
     row_errors: list[RowError]
-    row_errors_total: int
+    row_errors_total: Integer
     warnings: list[Warning]
 
 
@@ -164,15 +178,15 @@ class Scenario(ContractModel):
     action: ScenarioAction
     from_provider: str | None = Field(default=None, alias="from", description="switch_provider / switch_model: from")
     to: str | None = Field(default=None, description="switch_provider / switch_model: to")
-    share: float | None = Field(default=None, ge=0, le=1)
-    rate: float | None = Field(default=None, ge=0, le=1, description="cache_hit_rate")
-    pct: float | None = Field(default=None, ge=-100, le=10_000, description="volume_growth, commitment (0..100)")
+    share: Number | None = Field(default=None, ge=0, le=1)
+    rate: Number | None = Field(default=None, ge=0, le=1, description="cache_hit_rate")
+    pct: Number | None = Field(default=None, ge=-100, le=10_000, description="volume_growth, commitment (0..100)")
     term: Literal["1y"] | None = None
     pricing_model: PricingModel | None = None
     model: str | None = Field(default=None, description="move_to_self_hosted: the model group to move")
     instance_type: str | None = None
-    avg_input_tokens: float | None = Field(default=None, gt=0)
-    avg_output_tokens: float | None = Field(default=None, gt=0)
+    avg_input_tokens: Number | None = Field(default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
+    avg_output_tokens: Number | None = Field(default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
 
     model_config = {"extra": "forbid", "populate_by_name": True}
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts.common import Boolean, ContractModel, Integer, Number, Provenance, Warning
 from costplan_contracts.enums import (
     Deployment,
     Objective,
@@ -24,14 +24,14 @@ ProviderId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 class ContextShare(ContractModel):
     """How much of the workload is sent in requests whose prompt is longer than ``above_tokens``."""
 
-    above_tokens: int = Field(ge=1, le=B.CONTEXT_TOKENS_MAX, description="A prompt-length threshold (tokens)")
-    input_token_share: float | None = Field(
+    above_tokens: Integer = Field(ge=1, le=B.CONTEXT_TOKENS_MAX, description="A prompt-length threshold (tokens)")
+    input_token_share: Number | None = Field(
         default=None, ge=0, le=1,
         description="Share of input tokens (cached included) sent in requests above the threshold")
-    output_token_share: float | None = Field(
+    output_token_share: Number | None = Field(
         default=None, ge=0, le=1,
         description="Share of output tokens produced by those requests; unknown when absent (the cost is a range)")
-    request_share: float | None = Field(
+    request_share: Number | None = Field(
         default=None, ge=0, le=1,
         description="Share of requests above the threshold. Without input_token_share it bounds the input share "
                     "(needs requests_per_month): each such request sends more than above_tokens and at most "
@@ -45,24 +45,25 @@ class ContextShare(ContractModel):
 
 
 class Workload(ContractModel):
-    input_tokens_per_month: float = Field(
+    input_tokens_per_month: Number = Field(
         ge=0, le=B.TOKENS_PER_MONTH_MAX, description="All prompt tokens per month, cached ones included"
     )
-    output_tokens_per_month: float = Field(ge=0, le=B.TOKENS_PER_MONTH_MAX)
-    cached_input_share: float = Field(
+    output_tokens_per_month: Number = Field(ge=0, le=B.TOKENS_PER_MONTH_MAX)
+    cached_input_share: Number = Field(
         default=0.0, ge=0, le=1, description="Share of input tokens served as prompt-cache reads"
     )
-    requests_per_month: float | None = Field(default=None, gt=0, le=B.REQUESTS_PER_MONTH_MAX)
-    max_context_tokens: int | None = Field(
+    requests_per_month: Number | None = Field(default=None, gt=0, le=B.REQUESTS_PER_MONTH_MAX)
+    max_context_tokens: Integer | None = Field(
         default=None, ge=1, le=B.CONTEXT_TOKENS_MAX,
         description="Largest prompt one request sends; selects context-length price tiers",
     )
-    avg_input_tokens_per_request: float | None = Field(
-        default=None, gt=0, le=B.CONTEXT_TOKENS_MAX,
+    avg_input_tokens_per_request: Number | None = Field(
+        default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX,
         description="Self-hosted sizing; derived from input_tokens_per_month / requests_per_month when absent",
     )
-    avg_output_tokens_per_request: float | None = Field(default=None, gt=0, le=B.CONTEXT_TOKENS_MAX)
-    peak_to_average_ratio: float = Field(
+    avg_output_tokens_per_request: Number | None = Field(default=None, ge=B.TOKENS_PER_REQUEST_MIN,
+                                                          le=B.CONTEXT_TOKENS_MAX)
+    peak_to_average_ratio: Number = Field(
         default=B.PEAK_TO_AVERAGE_DEFAULT, ge=1, le=100,
         description="Peak request rate / average; self-hosted replicas are sized for the peak",
     )
@@ -88,23 +89,23 @@ class Workload(ContractModel):
 
 
 class Constraints(ContractModel):
-    monthly_budget_usd: float | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX)
+    monthly_budget_usd: Number | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX)
     providers: list[ProviderId] | None = Field(
         default=None, max_length=B.PROVIDER_LIST_MAX, description="Allow-list of provider ids"
     )
     exclude_providers: list[ProviderId] = Field(default_factory=list, max_length=B.PROVIDER_LIST_MAX)
     pricing_unit: PricingUnit = PricingUnit.PER_1M_TOKENS
-    min_context_window: int | None = Field(default=None, ge=1, le=B.CONTEXT_TOKENS_MAX)
-    include_deprecated: bool = False
-    max_price_age_days: int = Field(
+    min_context_window: Integer | None = Field(default=None, ge=1, le=B.CONTEXT_TOKENS_MAX)
+    include_deprecated: Boolean = False
+    max_price_age_days: Integer = Field(
         default=B.MAX_PRICE_AGE_DAYS_DEFAULT, ge=1, le=3650,
         description="Offerings whose price_as_of is older than this, counted back from the catalog's build date, "
                     "warn STALE_PRICE")
 
 
 class Slo(ContractModel):
-    ttft_ms: float | None = Field(default=None, gt=0, le=600_000, description="Time to first token")
-    tpot_ms: float | None = Field(default=None, gt=0, le=60_000, description="Time per output token")
+    ttft_ms: Number | None = Field(default=None, gt=0, le=600_000, description="Time to first token")
+    tpot_ms: Number | None = Field(default=None, gt=0, le=60_000, description="Time per output token")
 
 
 class MeasuredThroughput(ContractModel):
@@ -112,14 +113,14 @@ class MeasuredThroughput(ContractModel):
 
     instance_type: str = Field(min_length=1, max_length=100)
     precision: Precision
-    gpus_per_replica: int | None = Field(default=None, ge=1, le=64)
-    output_tokens_per_s: float = Field(gt=0, le=1e9, description="Measured per replica, at your request shape")
+    gpus_per_replica: Integer | None = Field(default=None, ge=1, le=64)
+    output_tokens_per_s: Number = Field(gt=0, le=1e9, description="Measured per replica, at your request shape")
 
 
 class SelfHostedOptions(ContractModel):
     precisions: list[Precision] = Field(default_factory=lambda: [Precision.BF16, Precision.FP8], min_length=1)
     pricing_model: PricingModel = PricingModel.ON_DEMAND
-    target_utilisation: float = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
+    target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
     measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
 
@@ -130,16 +131,16 @@ class PlanLlmRequest(ContractModel):
         Field(default=None, description="Canonical model id or any alias (provider model id, display name)")
     )
     constraints: Constraints = Field(default_factory=Constraints)
-    top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+    top_k: Integer = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
     deployment: Deployment = Field(default=Deployment.HOSTED_API,
                                    description="hosted_api (per-token APIs), self_hosted (GPU instances) or both")
     slo: Slo = Field(default_factory=Slo)
     self_hosted: SelfHostedOptions = Field(default_factory=SelfHostedOptions)
     workload_profile: WorkloadProfile | None = Field(default=None, description="Weights the quality index")
-    min_quality: float | None = Field(default=None, ge=0, le=100, description="Quality index floor (0-100)")
+    min_quality: Number | None = Field(default=None, ge=0, le=100, description="Quality index floor (0-100)")
     objective: Objective = Objective.MIN_COST
-    balance_weight: float = Field(default=0.5, ge=0, le=1, description="balanced: the weight of quality vs cost")
-    min_quality_coverage: float = Field(
+    balance_weight: Number = Field(default=0.5, ge=0, le=1, description="balanced: the weight of quality vs cost")
+    min_quality_coverage: Number = Field(
         default=B.QUALITY_COVERAGE_DEFAULT, ge=0, le=1,
         description="A quality index resting on less of the profile's weight than this counts as unknown")
 
@@ -279,7 +280,7 @@ class PlanRow(ContractModel):
         default=False, description="Priced beyond the offering's stated context window, from a source's tier")
 
 
-class CatalogSource(ContractModel):
+class PriceCatalogSource(ContractModel):
     name: str
     version: str
     as_of: str
@@ -295,7 +296,7 @@ class CatalogInfo(ContractModel):
     as_of: str
     url: str | None = None
     built_on: str | None = Field(default=None, description="When the catalog was built; as_of is its oldest source")
-    sources: list[CatalogSource] = Field(default_factory=list)
+    sources: list[PriceCatalogSource] = Field(default_factory=list)
     snapshot: str | None = Field(default=None, description="bundled, or the refreshed snapshot that was loaded")
 
 

@@ -3,7 +3,7 @@
 from pydantic import Field, ValidationInfo, field_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts.common import ContractModel, Integer, Number, Provenance, Warning
 from costplan_contracts.enums import Precision, PricingModel, ThroughputBasis
 from costplan_contracts.plan_llm import Exclusions, MeasuredThroughput, Slo
 
@@ -11,17 +11,17 @@ from costplan_contracts.plan_llm import Exclusions, MeasuredThroughput, Slo
 class PlanScalingRequest(ContractModel):
     model: str = Field(min_length=1, max_length=B.MODEL_ID_MAX_LENGTH, description="Canonical id or alias of an open-weight model")
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
-    peak_requests_per_second: float = Field(gt=0, le=1e6)
-    avg_requests_per_second: float = Field(gt=0, le=1e6)
-    min_requests_per_second: float | None = Field(default=None, ge=0, le=1e6)
-    avg_input_tokens: float = Field(gt=0, le=B.CONTEXT_TOKENS_MAX)
-    avg_output_tokens: float = Field(gt=0, le=B.CONTEXT_TOKENS_MAX)
+    peak_requests_per_second: Number = Field(ge=B.REQUESTS_PER_SECOND_MIN, le=1e6)
+    avg_requests_per_second: Number = Field(ge=B.REQUESTS_PER_SECOND_MIN, le=1e6)
+    min_requests_per_second: Number | None = Field(default=None, ge=0, le=1e6)
+    avg_input_tokens: Number = Field(ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
+    avg_output_tokens: Number = Field(ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
     slo: Slo = Field(default_factory=Slo)
     precision: Precision | None = Field(default=None, description="None tries bf16 and fp8")
     pricing_model: PricingModel = PricingModel.ON_DEMAND
-    target_utilisation: float = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
+    target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
     measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
-    top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+    top_k: Integer = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
 
     @field_validator("avg_requests_per_second")
     @classmethod

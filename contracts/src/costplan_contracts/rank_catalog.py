@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts.common import ContractModel, Integer, Number, Provenance, Warning
 from costplan_contracts.enums import ConversionFactor, PricingUnit, WorkloadType
 from costplan_contracts.ranking import Exclusions, StepResult
 
@@ -15,13 +15,13 @@ AttrValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 class Quantity(ContractModel):
-    value: float = Field(gt=0, le=B.TOKENS_PER_MONTH_MAX, description="How many per month")
+    value: Number = Field(gt=0, le=B.TOKENS_PER_MONTH_MAX, description="How many per month")
     unit: PricingUnit = Field(description="What is counted, named like a price unit: per_audio_minute counts audio "
                                           "minutes, per_1m_tokens counts millions of tokens")
 
 
 class CatalogConstraints(ContractModel):
-    monthly_budget_usd: float | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX)
+    monthly_budget_usd: Number | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX)
     providers: list[ProviderId] | None = Field(default=None, max_length=B.PROVIDER_LIST_MAX)
     exclude_providers: list[ProviderId] = Field(default_factory=list, max_length=B.PROVIDER_LIST_MAX)
     pricing_unit: PricingUnit | None = Field(default=None, description="Compare prices in this unit; default: quantity.unit")
@@ -33,11 +33,11 @@ class CatalogConstraints(ContractModel):
 class RankCatalogRequest(ContractModel):
     workload_type: WorkloadType
     quantity: Quantity
-    conversion_factors: dict[ConversionFactor, Annotated[float, Field(gt=0, le=1e9)]] = Field(default_factory=dict)
-    output_token_share: float | None = Field(
+    conversion_factors: dict[ConversionFactor, Annotated[Number, Field(gt=0, le=1e9)]] = Field(default_factory=dict)
+    output_token_share: Number | None = Field(
         default=None, ge=0, le=1, description="Required for llm_tokens: the share of tokens that are output (no default mix)")
     constraints: CatalogConstraints = Field(default_factory=CatalogConstraints)
-    top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+    top_k: Integer = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
 
 
 class ConversionUsed(ContractModel):

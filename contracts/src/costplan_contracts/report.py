@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Warning
+from costplan_contracts.common import ContractModel, Number, Warning
 from costplan_contracts.enums import JobErrorCode, JobStatus, ReportFormat, ReportKind, ReportMode
 
 
@@ -30,7 +30,7 @@ class ReportRequest(ContractModel):
     mode: ReportMode = ReportMode.SYNC
     as_of: dt.date | None = Field(default=None, description="Printed in the report; omitted otherwise, so the "
                                                             "same input gives byte-identical files")
-    baseline_monthly_usd: float | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX,
+    baseline_monthly_usd: Number | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX,
                                                description="What the team pays today; savings are shown against it")
 
     @field_validator("formats")

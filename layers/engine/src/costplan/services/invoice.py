@@ -1,9 +1,17 @@
 """The invoice endpoints' entry points: analyze and simulate."""
 
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
+from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.invoice_analyze import analyze_parsed
-from costplan.services.invoice_parse import parse
+from costplan.services.invoice_parse import detect_csv_format, line_items_from_csv, parse
 from costplan.services.invoice_simulate import simulate as run_scenarios
-from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, SimulateRequest, SimulateResponse
+from costplan_contracts.enums import InvoiceFormat
+from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, CsvQuery, SimulateRequest, SimulateResponse
+
+__all__ = ["analyze", "csv_request", "detect_csv_format", "simulate"]
 
 
 def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
@@ -13,3 +21,16 @@ def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
 def simulate(req: SimulateRequest, cost_explorer=None) -> SimulateResponse:
     analysis = req.analysis or analyze(AnalyzeRequest(invoice=req.invoice), cost_explorer)
     return run_scenarios(analysis, req.scenarios)
+
+
+def csv_request(text: str, query: Mapping[str, str]) -> dict:
+    """The JSON analyze request for a text/csv body: the format from ?invoice_format=, else from the header."""
+    try:
+        q = CsvQuery.model_validate({k: v for k, v in query.items() if k in CsvQuery.model_fields})
+    except ValidationError as e:
+        raise RequestRejected("Query parameters failed validation",
+                              [FieldError(".".join(map(str, err["loc"])), err["msg"]) for err in e.errors()]) from None
+    fmt = InvoiceFormat(q.invoice_format) if q.invoice_format else detect_csv_format(text)
+    if fmt == InvoiceFormat.LINE_ITEMS:
+        return {"invoice": {"format": fmt.value, "data": line_items_from_csv(text)}}
+    return {"invoice": {"format": fmt.value, "csv": text, "focus_version": q.focus_version}}

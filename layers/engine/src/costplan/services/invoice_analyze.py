@@ -1,6 +1,7 @@
 """Invoice analysis: reconcile, break spend down, price every line against the catalog, and turn the
 gaps into findings (with their evidence) and opportunities (with steps, confidence and assumptions)."""
 
+import math
 from collections import defaultdict
 
 import numpy as np
@@ -160,6 +161,14 @@ def _pair(ftype: FindingType, title: str, evidence: Evidence, save: float, steps
                         remediation_steps=steps, confidence=confidence, assumptions=assumptions))
 
 
+def _unit_price(g: LineGroup, per: float) -> float | None:
+    """Effective cost per unit (x ``per``); None when the quantity is too small to give a finite price (5e-324)."""
+    if g.quantity <= 0:
+        return None
+    price = g.effective_cost / g.quantity * per
+    return price if math.isfinite(price) else None
+
+
 def findings(groups: list[LineGroup], rows: dict, months: int) -> list[tuple[Finding, Opportunity]]:
     out: list[tuple[Finding, Opportunity]] = []
     by_model: dict[tuple[str, str, str], dict[str, LineGroup]] = defaultdict(dict)
@@ -170,8 +179,7 @@ def findings(groups: list[LineGroup], rows: dict, months: int) -> list[tuple[Fin
         key = (g.provider, g.model, g.usage_kind.value, g.currency)
         ev_rows = rows[key]
         kind = g.usage_kind.value
-        if kind in TOKEN_KINDS and g.quantity > 0:
-            observed = g.effective_cost / g.quantity * PER_MILLION
+        if kind in TOKEN_KINDS and (observed := _unit_price(g, PER_MILLION)) is not None:
             quote = hosted_quote(g.provider, g.model, kind)
             if quote and observed > quote.price * (1 + ABOVE_LIST_TOLERANCE):
                 save = (observed - quote.price) * g.quantity / PER_MILLION / months
@@ -191,11 +199,10 @@ def findings(groups: list[LineGroup], rows: dict, months: int) -> list[tuple[Fin
                                        "Move traffic gradually and compare latency and error rates."],
                                  Confidence.MEDIUM, ["the same canonical model serves your prompts equally well at both providers",
                                  f"price from {best.provenance.source} as of {best.provenance.as_of}"]))
-        if kind in HOUR_KINDS and g.quantity > 0:
+        if kind in HOUR_KINDS and (observed := _unit_price(g, 1.0)) is not None:
             hit = instance_quote(g.model)
             if hit:
                 inst, acc = hit
-                observed = g.effective_cost / g.quantity
                 options = []
                 if inst.prices["committed_1y"] == inst.prices["committed_1y"]:
                     options.append(("a 1-year commitment", inst.prices["committed_1y"], inst))

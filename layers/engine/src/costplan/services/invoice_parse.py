@@ -78,8 +78,24 @@ def _periods(col, name: str, errors: list, rows: np.ndarray) -> tuple[list[str],
     return out, bad
 
 
+def _unparsable(e: csv.Error, line: int) -> RequestRejected:
+    return RequestRejected("The invoice CSV does not parse", [FieldError("invoice.csv", f"line {line}: {e}")])
+
+
+def _csv_reader(text: str):
+    """csv.reader over the text, newline='' as the csv module asks (a bare CR is a line end, not an error)."""
+    return csv.reader(io.StringIO(text, newline=""))
+
+
 def _read_csv(text: str) -> tuple[list[str], list[list[str]], list[tuple[int, str, str]], np.ndarray]:
-    reader = csv.reader(io.StringIO(text))
+    reader = _csv_reader(text)
+    try:
+        return _read_rows(reader)
+    except csv.Error as e:
+        raise _unparsable(e, reader.line_num) from None
+
+
+def _read_rows(reader) -> tuple[list[str], list[list[str]], list[tuple[int, str, str]], np.ndarray]:
     try:
         header = [h.strip().lstrip("\ufeff") for h in next(reader)]
     except StopIteration:
@@ -130,9 +146,43 @@ def _utf8(text: str) -> bytes:
                               [FieldError("invoice.csv", f"invalid character at offset {e.start}")]) from None
 
 
+def detect_csv_format(text: str) -> InvoiceFormat:
+    """FOCUS or CUR, told apart by the header row: BilledCost is a mandatory FOCUS column and no CUR column.
+
+    The one rule for every CSV that arrives without a format (a text/csv body, a file dropped under invoices/)."""
+    header = text[:65536].split("\n", 1)[0]
+    return InvoiceFormat.FOCUS if "BilledCost" in header else InvoiceFormat.CUR
+
+
+LINE_ITEM_NUMBERS = ("quantity", "billed_cost", "effective_cost")
+
+
+def line_items_from_csv(text: str) -> list[dict]:
+    """CostPlan line items given as CSV columns (the LineItem field names): one dict per row, for parse_line_items.
+
+    Empty cells are left out (the field's default applies); numeric cells become numbers where they parse, and
+    otherwise stay text, so that row is reported as a row error like any other bad line item."""
+    rows, reader = [], csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for record in reader:
+            item = {k.strip().lstrip("\ufeff"): v.strip() for k, v in record.items()
+                    if k is not None and isinstance(v, str) and v.strip() != ""}
+            for name in LINE_ITEM_NUMBERS:
+                try:
+                    item[name] = float(item[name])
+                except (KeyError, ValueError):
+                    pass
+            rows.append(item)
+    except csv.Error as e:
+        raise _unparsable(e, reader.line_num) from None
+    return rows
+
+
 def _header(text: str) -> list[str]:
     try:
-        return [h.strip().lstrip("\ufeff") for h in next(csv.reader(io.StringIO(text[:65536])))]
+        return [h.strip().lstrip("\ufeff") for h in next(_csv_reader(text[:65536]))]
+    except csv.Error as e:
+        raise _unparsable(e, 1) from None
     except StopIteration:
         raise RequestRejected("The invoice CSV is empty", [FieldError("invoice.csv", "no header row")]) from None
 

@@ -7,13 +7,14 @@ in-process queue for ``make run``. This module never imports boto3.
 
 import hashlib
 import json
+import re
 
 from pydantic import BaseModel, ValidationError
 
 from costplan.reports import content as C
 from costplan.reports.render import CONTENT_TYPES, RENDERERS
 from costplan.services.errors import FieldError, RequestRejected
-from costplan_contracts.bounds import REPORT_TITLE_MAX
+from costplan_contracts.bounds import REPORT_ID_PATTERN, REPORT_TITLE_MAX
 from costplan_contracts.enums import JobStatus, ReportFormat, ReportKind
 from costplan_contracts.report import ReportFile, ReportJob, ReportRequest
 
@@ -97,11 +98,8 @@ def to_contract(job: dict, ports, status_url: str) -> ReportJob:
 # ---------------------------------------------------------------- entry points for the functions
 
 
-REPORT_ID_MAX = 64  # ids are 32 hex characters; anything longer is no report (and no over-long file name)
-
-
 def _known_shape(rid: str) -> bool:
-    return rid.isalnum() and len(rid) <= REPORT_ID_MAX
+    return re.fullmatch(REPORT_ID_PATTERN, rid) is not None  # the path parameter's own rule (no over-long file names)
 
 
 def status_url(rid: str) -> str:
@@ -150,8 +148,9 @@ def file_for(rid: str, fmt: ReportFormat, ports) -> tuple[str, dict]:
 
 def invoice_report_request(key: str, text: str) -> ReportRequest:
     """A report request for a billing export dropped under invoices/: FOCUS or CUR, told apart by the header."""
-    header = text.split("\n", 1)[0]
-    fmt = "focus" if "BilledCost" in header else "cur"
+    from costplan.services.invoice import detect_csv_format  # the one rule text/csv bodies use too
+
+    fmt = detect_csv_format(text).value
     return ReportRequest.model_validate({
         "source": {"kind": ReportKind.INVOICE_ANALYZE.value, "request": {"invoice": {"format": fmt, "csv": text}}},
         "formats": [f.value for f in ReportFormat], "title": f"Invoice analysis: {key}"[:REPORT_TITLE_MAX]})
