@@ -70,12 +70,15 @@ CsvFormat = Literal[InvoiceFormat.FOCUS.value, InvoiceFormat.CUR.value, InvoiceF
 
 
 class CsvQuery(ContractModel):
-    """Query parameters of a text/csv body on POST /api/v1/invoice/analyze (the body is the export itself)."""
+    """Query parameters of a text/csv body on POST /api/v1/invoice/analyze (the body is the export itself).
+
+    A JSON body names its format in invoice.format; these parameters are read only with a text/csv body."""
 
     invoice_format: CsvFormat | None = Field(
-        default=None, description="focus, cur or line_items (CostPlan line items as CSV columns); default: told "
-                                  "from the header (a BilledCost column means FOCUS, otherwise CUR)")
-    focus_version: Literal["1.0", "1.1", "1.2"] | None = Field(default=None, description="FOCUS version to enforce")
+        default=None, description="text/csv bodies: focus, cur or line_items (CostPlan line items as CSV columns); "
+                                  "default: told from the header (a BilledCost column means FOCUS, otherwise CUR)")
+    focus_version: Literal["1.0", "1.1", "1.2"] | None = Field(default=None,
+                                                               description="text/csv bodies: FOCUS version to enforce")
 
 
 class RowError(ContractModel):
