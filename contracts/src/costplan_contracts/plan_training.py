@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Provenance, Warning
+from costplan_contracts.common import Boolean, ContractModel, Integer, Number, Provenance, Warning
 from costplan_contracts.enums import (
     LoraTarget,
     PricingModel,
@@ -28,18 +28,18 @@ class Architecture(ContractModel):
     """A model outside the registry, described by its shape."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=B.MODEL_ID_MAX_LENGTH)] = "custom"
-    params_b: float = Field(gt=0, le=TRAINING_PARAMS_B_MAX, description="Total parameters, billions")
-    active_params_b: float | None = Field(default=None, gt=0, le=TRAINING_PARAMS_B_MAX,
+    params_b: Number = Field(gt=0, le=TRAINING_PARAMS_B_MAX, description="Total parameters, billions")
+    active_params_b: Number | None = Field(default=None, gt=0, le=TRAINING_PARAMS_B_MAX,
                                            description="MoE: parameters active per token; default params_b (dense)")
-    layers: int = Field(ge=1, le=1000)
-    hidden_size: int = Field(ge=1, le=1_000_000)
-    heads: int = Field(ge=1, le=10_000)
-    kv_heads: int | None = Field(default=None, ge=1, le=10_000, description="Default: heads (no GQA)")
-    head_dim: int | None = Field(default=None, ge=1, le=10_000, description="Default: hidden_size / heads")
-    ffn_hidden_size: int | None = Field(default=None, ge=1, le=10_000_000,
+    layers: Integer = Field(ge=1, le=1000)
+    hidden_size: Integer = Field(ge=1, le=1_000_000)
+    heads: Integer = Field(ge=1, le=10_000)
+    kv_heads: Integer | None = Field(default=None, ge=1, le=10_000, description="Default: heads (no GQA)")
+    head_dim: Integer | None = Field(default=None, ge=1, le=10_000, description="Default: hidden_size / heads")
+    ffn_hidden_size: Integer | None = Field(default=None, ge=1, le=10_000_000,
                                             description="MLP width (all experts together for MoE); default inferred "
                                                         "from the parameter count")
-    vocab_size: int | None = Field(default=None, ge=1, le=10_000_000)
+    vocab_size: Integer | None = Field(default=None, ge=1, le=10_000_000)
 
     @model_validator(mode="after")
     def _active_within_total(self) -> "Architecture":
@@ -49,18 +49,18 @@ class Architecture(ContractModel):
 
 
 class LoraSettings(ContractModel):
-    rank: int = Field(default=16, ge=1, le=4096)
+    rank: Integer = Field(default=16, ge=1, le=4096)
     targets: list[LoraTarget] = Field(default_factory=lambda: list(DEFAULT_LORA_TARGETS), min_length=1, max_length=7)
 
 
 class Lifecycle(ContractModel):
-    serve_months: float = Field(default=12, ge=0, le=120, description="How long the trained model is served")
+    serve_months: Number = Field(default=12, ge=0, le=120, description="How long the trained model is served")
     workload: Workload | None = Field(default=None, description="The serving workload, the same shape as plan/llm's")
-    retrain_every_months: float | None = Field(default=None, gt=0, le=120,
+    retrain_every_months: Number | None = Field(default=None, gt=0, le=120,
                                                 description="Retrain on a schedule; each retrain costs one training run")
-    evaluation_runs: int = Field(default=0, ge=0, le=100_000, description="Evaluation runs per training run")
-    evaluation_tokens: float = Field(default=0, ge=0, le=1e13, description="Tokens one evaluation run processes")
-    checkpoints_retained: int = Field(default=1, ge=0, le=10_000,
+    evaluation_runs: Integer = Field(default=0, ge=0, le=100_000, description="Evaluation runs per training run")
+    evaluation_tokens: Number = Field(default=0, ge=0, le=1e13, description="Tokens one evaluation run processes")
+    checkpoints_retained: Integer = Field(default=1, ge=0, le=10_000,
                                           description="Checkpoints kept in object storage for the whole lifecycle")
 
 
@@ -69,23 +69,23 @@ class PlanTrainingRequest(ContractModel):
         Field(default=None, description="Registry id or alias (open-weight or a managed fine-tuning base model)"))
     architecture: Architecture | None = Field(default=None, description="Explicit shape instead of a registry id")
     method: TrainingMethod
-    dataset_tokens: float = Field(ge=1, le=TRAINING_TOKENS_MAX, description="Tokens in the training set")
-    epochs: float = Field(default=1, gt=0, le=1000)
-    seq_len: int = Field(default=2048, ge=1, le=B.CONTEXT_TOKENS_MAX)
+    dataset_tokens: Number = Field(ge=1, le=TRAINING_TOKENS_MAX, description="Tokens in the training set")
+    epochs: Number = Field(default=1, gt=0, le=1000)
+    seq_len: Integer = Field(default=2048, ge=1, le=B.CONTEXT_TOKENS_MAX)
     precision: TrainingPrecision = TrainingPrecision.BF16
-    mfu: float | None = Field(default=None, ge=0.01, le=1,
+    mfu: Number | None = Field(default=None, ge=0.01, le=1,
                                description="Your measured model-FLOPs utilisation; overrides the published table")
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
     pricing_model: PricingModel = PricingModel.ON_DEMAND
-    max_nodes: int = Field(default=16, ge=1, le=TRAINING_NODES_MAX,
+    max_nodes: Integer = Field(default=16, ge=1, le=TRAINING_NODES_MAX,
                                description="Most instances one self-run job may use")
-    deadline_hours: float | None = Field(default=None, gt=0, le=1e6)
-    budget_usd: float | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX,
+    deadline_hours: Number | None = Field(default=None, gt=0, le=1e6)
+    budget_usd: Number | None = Field(default=None, ge=0, le=B.BUDGET_USD_MAX,
                                       description="Most one training run (with its evaluation) may cost")
     lora: LoraSettings = Field(default_factory=LoraSettings, description="Used by lora and qlora")
-    include_managed: bool = Field(default=True, description="Price managed fine-tuning APIs too")
+    include_managed: Boolean = Field(default=True, description="Price managed fine-tuning APIs too")
     lifecycle: Lifecycle | None = None
-    top_k: int = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+    top_k: Integer = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
 
     @model_validator(mode="after")
     def _one_model(self) -> "PlanTrainingRequest":
