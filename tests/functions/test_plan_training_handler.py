@@ -29,3 +29,11 @@ def test_plan_training_rejects_a_negative_dataset_naming_the_field(lambda_contex
     status, body, _ = invoke(load_event("plan_training_bad_field"), lambda_context)
     assert status == 422
     assert body["error"]["details"][0]["field"] == "dataset_tokens"
+
+
+def test_plan_training_refuses_a_number_sent_as_a_string(lambda_context):
+    event = load_event("plan_training")
+    body = json.loads(event["body"])
+    event["body"] = json.dumps({**body, "dataset_tokens": "50000000"})
+    status, out, _ = invoke(event, lambda_context)
+    assert status == 422 and out["error"]["details"][0]["field"] == "dataset_tokens"
