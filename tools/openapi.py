@@ -13,6 +13,20 @@ from tools.template import ROOT, http_routes, load_function_module, load_templat
 OPENAPI = ROOT / "contracts" / "openapi.json"
 
 
+# pydantic leaves a constraint on a validator-wrapped integer inside ``X | None`` under its Python name
+# (``ge``/``le``) instead of the JSON Schema keyword; validation still enforces it. Published under its real name.
+_PYTHON_CONSTRAINTS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_schema_keywords(node):
+    if isinstance(node, dict):
+        typed = node.get("type") in ("integer", "number")
+        return {(_PYTHON_CONSTRAINTS.get(k, k) if typed else k): _json_schema_keywords(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_json_schema_keywords(v) for v in node]
+    return node
+
+
 def merged_openapi() -> dict:
     doc = {"openapi": "3.1.0", "info": {"title": "CostPlan API", "version": "1.0.0"}, "paths": {},
            "components": {"schemas": {}}}
@@ -28,7 +42,7 @@ def merged_openapi() -> dict:
             if name in schemas and schemas[name] != schema:  # one name, two shapes: a response would break the other
                 raise ValueError(f"schema {name} differs between functions ({route.code_uri}); give one a new name")
             schemas[name] = schema
-    return json.loads(json.dumps(doc, sort_keys=True))
+    return json.loads(json.dumps(_json_schema_keywords(doc), sort_keys=True))
 
 
 def render(doc: dict) -> str:

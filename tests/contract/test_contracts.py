@@ -125,3 +125,21 @@ def test_every_core_exclusion_reason_has_a_public_code(reason):
 
 def test_core_units_and_public_units_are_the_same_set():
     assert set(UNITS) == {u.value for u in PricingUnit}
+
+
+def test_numeric_bounds_are_published_under_json_schema_keywords():
+    """A client or fuzzer reads minimum/maximum; pydantic's Python names (ge/le) would be silently ignored."""
+    def walk(node, path):
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number"):
+                assert not {"ge", "le", "gt", "lt"} & node.keys(), path
+            for k, v in node.items():
+                walk(v, f"{path}/{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{path}/{i}")
+
+    doc = json.loads(OPENAPI.read_text())
+    walk(doc, "")
+    bounded = doc["components"]["schemas"]["Workload"]["properties"]["max_context_tokens"]["anyOf"][0]
+    assert bounded["minimum"] >= 1 and bounded["maximum"] > bounded["minimum"]
