@@ -2,8 +2,10 @@
 bucket), so the tests and the template cannot disagree. Shared by the report integration tests."""
 
 import json
+from contextlib import contextmanager
 
 import boto3
+from moto import mock_aws
 
 from tools.template import load_template
 
@@ -117,3 +119,27 @@ def focus_of_size(target_bytes: int) -> str:
     per_line = (len(one) - len(one.split("\n", 1)[0])) / len(FOCUS_LINES)
     copies = int(target_bytes / per_line / len(FOCUS_LINES)) + 1
     return focus_csv("1.2", lines=FOCUS_LINES * copies)
+
+
+@contextmanager
+def moto_reports(monkeypatch, lambda_context, faults: "Faults | None" = None):
+    """The report backends in moto behind the real adapters; with ``faults``, a test clock, short DLQ peeks and
+    the fault hook on the backends' own clients. Yields the clients, URLs, context (and clock, faults, ports)."""
+    for k, v in ENV.items():
+        monkeypatch.setenv(k, v)
+    with mock_aws():
+        env = create_backends(monkeypatch)
+        from costplan.adapters import backends
+        from costplan.adapters import queue as queue_adapter
+
+        backends.ports.cache_clear()
+        env["ctx"] = lambda_context
+        if faults is not None:
+            clock = Clock()
+            monkeypatch.setattr(backends, "now", clock)
+            monkeypatch.setattr(queue_adapter, "DLQ_PEEK_VISIBILITY_S", 1)  # moto hides peeked messages in real time
+            backends.ports.cache_clear()
+            faults.attach(backends.ports())
+            env.update(clock=clock, faults=faults, ports=backends.ports())
+        yield env
+        backends.ports.cache_clear()

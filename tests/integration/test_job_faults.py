@@ -19,10 +19,8 @@ from collections import Counter
 
 import pytest
 from conftest import load_event
-from moto import mock_aws
-from report_aws import BUCKET, ENV, RES, Clock, Faults, create_backends, focus_of_size, sqs_records
+from report_aws import BUCKET, RES, Faults, focus_of_size, moto_reports, sqs_records
 
-from costplan.adapters import queue as queue_adapter
 from costplan.services import report_jobs
 from costplan.services.report_jobs import DEADLINE_MARGIN_S, STRANDED_AFTER_S
 from costplan_contracts.enums import JobErrorCode
@@ -49,20 +47,8 @@ class Killed(BaseException):
 
 @pytest.fixture
 def aws(monkeypatch, lambda_context):
-    for k, v in ENV.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        env = create_backends(monkeypatch)
-        from costplan.adapters import backends
-
-        clock = Clock()
-        monkeypatch.setattr(backends, "now", clock)
-        monkeypatch.setattr(queue_adapter, "DLQ_PEEK_VISIBILITY_S", 1)  # moto hides peeked messages in real time
-        backends.ports.cache_clear()
-        faults = Faults(SEED)
-        faults.attach(backends.ports())
-        yield {**env, "ctx": lambda_context, "clock": clock, "faults": faults}
-        backends.ports.cache_clear()
+    with moto_reports(monkeypatch, lambda_context, Faults(SEED)) as env:
+        yield env
 
 
 class Driver:

@@ -7,10 +7,8 @@ import time
 
 import pytest
 from conftest import load_event
-from moto import mock_aws
-from report_aws import BUCKET, ENV, Clock, Faults, create_backends, focus_of_size, sqs_records
+from report_aws import BUCKET, Faults, focus_of_size, moto_reports, sqs_records
 
-from costplan.adapters import queue as queue_adapter
 from costplan.services import report_jobs
 from costplan.services.report_jobs import DEADLINE_MARGIN_S, STRANDED_AFTER_S, UNSENT_AFTER_S, JobTimeout
 from tools.template import load_function_module
@@ -27,20 +25,8 @@ SECRETS = ("arn:", "123456789012", "Traceback", "ClientError", "injected", "Exce
 
 @pytest.fixture
 def aws(monkeypatch, lambda_context):
-    for k, v in ENV.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        env = create_backends(monkeypatch)
-        from costplan.adapters import backends
-
-        clock = Clock()
-        monkeypatch.setattr(backends, "now", clock)
-        monkeypatch.setattr(queue_adapter, "DLQ_PEEK_VISIBILITY_S", 1)  # moto hides peeked messages in real time
-        backends.ports.cache_clear()
-        faults = Faults()
-        faults.attach(backends.ports())
-        yield {**env, "ctx": lambda_context, "clock": clock, "faults": faults, "ports": backends.ports()}
-        backends.ports.cache_clear()
+    with moto_reports(monkeypatch, lambda_context, Faults()) as env:
+        yield env
 
 
 def _post(aws, title="Lifecycle", body=None):

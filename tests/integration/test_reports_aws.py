@@ -10,8 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from botocore.exceptions import ClientError
 from conftest import load_event
-from moto import mock_aws
-from report_aws import BUCKET, ENV, create_backends
+from report_aws import BUCKET, moto_reports
 
 from tools.template import load_function_module
 
@@ -20,15 +19,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def aws(monkeypatch, lambda_context):
-    for k, v in ENV.items():
-        monkeypatch.setenv(k, v)
-    with mock_aws():
-        env = create_backends(monkeypatch)
-        from costplan.adapters import backends
-
-        backends.ports.cache_clear()
-        yield {**env, "ctx": lambda_context}
-        backends.ports.cache_clear()
+    with moto_reports(monkeypatch, lambda_context) as env:
+        yield env
 
 
 generate = load_function_module("functions/report_generate")
