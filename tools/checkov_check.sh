@@ -22,21 +22,9 @@ cd "$repo_root"
 venv="${CHECKOV_VENV:-.venv-checkov}"
 [[ "$venv" = /* ]] || venv="$repo_root/$venv"
 
-installed_version() {
-  "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("checkov"))' 2>/dev/null || true
-}
-
-if [[ ! -x "$venv/bin/python" ]]; then
-  bootstrap="${CHECKOV_PYTHON:-$("$repo_root/tools/find_python.sh")}" || die "no CPython 3.13 for $venv"
-  echo "checkov_check: creating $venv with $("$bootstrap" --version 2>&1)"
-  "$bootstrap" -m venv "$venv" || die "could not create venv $venv"
-fi
-if [[ "$(installed_version)" != "$CHECKOV_VERSION" ]]; then
-  echo "checkov_check: installing checkov==$CHECKOV_VERSION into $venv (first run takes a few minutes)"
-  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "checkov==$CHECKOV_VERSION" \
-    || die "pip install checkov==$CHECKOV_VERSION failed"
-  [[ "$(installed_version)" == "$CHECKOV_VERSION" ]] || die "checkov $CHECKOV_VERSION not importable in $venv"
-fi
+# shellcheck source=tools/pinned_venv.sh
+source "$repo_root/tools/pinned_venv.sh"
+pinned_venv "$venv" checkov "$CHECKOV_VERSION" "${CHECKOV_PYTHON:-}"
 
 # --skip-download: no calls to the vendor's platform (offline, no API key); checks run from the package.
 export BC_SKIP_MAPPING=TRUE

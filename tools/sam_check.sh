@@ -35,28 +35,10 @@ cd "$repo_root"
 venv="${SAM_VENV:-.venv-sam}"
 [[ "$venv" = /* ]] || venv="$repo_root/$venv"
 
-installed_version() {
-  "$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("aws-sam-cli"))' 2>/dev/null || true
-}
-
 # --- (a) venv with the pinned aws-sam-cli -------------------------------------------------------
-if [[ ! -x "$venv/bin/python" ]]; then
-  if [[ -n "${SAM_PYTHON:-}" ]]; then
-    bootstrap="$SAM_PYTHON"
-  else
-    bootstrap="$("$repo_root/tools/find_python.sh")" || die "no CPython 3.13 for $venv"
-  fi
-  command -v "$bootstrap" >/dev/null 2>&1 || die "no Python interpreter found ($bootstrap)"
-  echo "sam_check: creating $venv with $("$bootstrap" --version 2>&1)"
-  rm -rf "$venv"
-  "$bootstrap" -m venv "$venv" || die "could not create venv $venv"
-fi
-if [[ "$(installed_version)" != "$SAM_CLI_VERSION" ]]; then
-  echo "sam_check: installing aws-sam-cli==$SAM_CLI_VERSION into $venv"
-  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "aws-sam-cli==$SAM_CLI_VERSION" \
-    || die "pip install aws-sam-cli==$SAM_CLI_VERSION failed"
-  [[ "$(installed_version)" == "$SAM_CLI_VERSION" ]] || die "aws-sam-cli $SAM_CLI_VERSION not importable in $venv"
-fi
+# shellcheck source=tools/pinned_venv.sh
+source "$repo_root/tools/pinned_venv.sh"
+pinned_venv "$venv" aws-sam-cli "$SAM_CLI_VERSION" "${SAM_PYTHON:-}"
 
 # Put the venv first on PATH: sam's python3.13 builder and the layer Makefiles (python3) then use
 # the venv interpreter, whose pip supports --dry-run/--report/--platform.
