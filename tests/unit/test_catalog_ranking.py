@@ -88,10 +88,11 @@ def test_unknown_prompt_size_shows_the_tier_as_a_range_ranked_at_the_base():
 
 
 def test_time_of_day_prices_rank_at_the_peak_rate_labelled():
-    out = plan(model="deepseek-chat", constraints={"providers": ["deepseek"]})
-    row = out.rows[0]
-    # deepseek-chat: off-peak 0.135/0.55, peak 0.27/1.10 (genai-prices TimeOfDateConstraint)
-    assert (row.unit_prices.input_per_1m, row.unit_prices.output_per_1m) == (0.27, 1.1)
+    out = plan(model="deepseek-flash", constraints={"providers": ["deepseek"]})
+    row = next(r for r in out.rows if r.model == "deepseek-flash")
+    # deepseek-flash: off-peak 0.15/0.60, peak 0.30/1.20 (genai-prices TimeOfDateConstraint). (deepseek-chat's
+    # time-of-day table predates DeepSeek's 2025-09 price change: it is now priced from the newer source.)
+    assert (row.unit_prices.input_per_1m, row.unit_prices.output_per_1m) == (0.3, 1.2)
     assert row.estimated and PriceBasis.TIME_OF_DAY_PEAK in row.price_basis
     assert WarningCode.TIME_OF_DAY_PEAK_PRICE in {w.code for w in out.warnings}
 

@@ -145,17 +145,50 @@ def test_rows_labelled_exact_carry_no_assumption():
 
 # --- second price source -----------------------------------------------------------------------------------------
 
-def test_deepseek_chat_1b_in_1b_out_shows_the_current_price_and_the_disagreement():
+def test_deepseek_chat_1b_in_1b_out_is_priced_from_the_current_entry_and_shows_the_disagreement():
     out = plan(model="deepseek-chat", workload={"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e9},
                constraints={"providers": ["deepseek"]})
     row = row_of(out, "deepseek", "deepseek-chat")
-    # genai-prices 0.2.3: peak 0.27 / 1.10 ($1,370); LiteLLM 1.110.2: 0.28 / 0.42 ($700), the current list price.
+    # genai-prices 0.2.3: peak 0.27 / 1.10 ($1,370), undated; LiteLLM 1.110.2: 0.28 / 0.42 ($700), which DeepSeek's
+    # dated announcement (2025-09-29, catalog/data/price_overrides.csv) shows is the current list price.
+    assert row.monthly_cost_usd == 700.0
     assert PriceBasis.SOURCES_DISAGREE in row.price_basis and row.estimated
+    assert PriceBasis.TIME_OF_DAY_PEAK not in row.price_basis  # the night discount went with the old price list
     assert WarningCode.PRICE_SOURCES_DISAGREE in codes(out)
     assert (row.monthly_cost_range.low_usd, row.monthly_cost_range.high_usd) == (700.0, 1370.0)
     quotes = {q.source: q for q in row.price_sources}
-    assert (quotes["litellm 1.110.2"].input_per_1m, quotes["litellm 1.110.2"].output_per_1m) == (0.28, 0.42)
-    assert quotes["litellm 1.110.2"].as_of == "2026-11-20"
+    used = quotes["litellm 1.110.2"]
+    assert used.used and (used.input_per_1m, used.output_per_1m) == (0.28, 0.42) and used.as_of == "2026-11-20"
+    assert "2025-09-29" in used.evidence and "api-docs.deepseek.com" in used.evidence
+    old = quotes["genai-prices 0.2.3"]
+    assert not old.used and (old.input_per_1m, old.output_per_1m) == (0.27, 1.1) and old.evidence is None
+    assert (row.provenance.source, row.provenance.as_of) == ("litellm 1.110.2", "2026-11-20")
+
+
+def test_a_disagreement_without_dated_evidence_stays_at_the_primary_price():
+    out = plan(model="deepseek-v3.2", workload={"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e9},
+               constraints={"providers": ["deepseek"]})
+    row = row_of(out, "deepseek", "deepseek-v3.2")
+    quotes = {q.source: q for q in row.price_sources}
+    assert quotes["genai-prices 0.2.3"].used and not quotes["litellm 1.110.2"].used
+    assert row.provenance.source == "genai-prices 0.2.3" and row.monthly_cost_usd == pytest.approx(572.0)
+
+
+def test_the_announcement_table_is_cited_and_decides_only_with_a_matching_source():
+    from costplan.catalog import build_llm
+
+    table = build_llm.load_announcements()
+    assert table[("deepseek", "deepseek-chat")]["effective_date"] == "2025-09-29"
+    assert all(a["source"].startswith("https://") for a in table.values())
+    ann = {"input": 0.28, "output": 0.42, "effective_date": "2025-09-29"}
+    old, new = {"input": 0.27, "output": 1.1}, {"input": 0.28, "output": 0.42}
+    assert X.verdict(None, "2026-11-20", ann, old, new) == "second_newer"
+    # the primary entry dated on/after the announcement is not shown to be older
+    assert X.verdict("2025-10-01", "2026-11-20", ann, old, new) == "undetermined"
+    # the second source does not carry the announced price either: nothing decides
+    assert X.verdict(None, "2026-11-20", ann, old, {"input": 0.5, "output": 0.9}) == "undetermined"
+    # the primary already carries it: no disagreement to decide (and never a second_newer)
+    assert X.verdict(None, "2026-11-20", ann, new, old) == "undetermined"
 
 
 def test_matching_reads_the_recorded_litellm_entries():
@@ -182,15 +215,20 @@ def test_catalog_as_of_is_the_oldest_source_date_and_each_row_has_its_own():
     out = plan(model="deepseek-chat", constraints={"providers": ["deepseek"]})
     assert out.catalog.as_of == "2026-11-10" and out.catalog.built_on == "2026-11-26"
     assert {s.name: s.as_of for s in out.catalog.sources} == {"genai-prices": "2026-11-10", "litellm": "2026-11-20"}
-    assert out.rows[0].provenance.as_of == "2026-11-10"
+    assert out.rows[0].provenance.as_of == "2026-11-20"  # deepseek-chat: priced from LiteLLM (dated announcement)
+    other = plan(model="deepseek-v3.2", constraints={"providers": ["deepseek"]})
+    assert other.rows[0].provenance.as_of == "2026-11-10"  # priced from genai-prices
 
 
 def test_prices_older_than_the_configured_age_warn_stale_price():
-    fresh = plan(model="deepseek-chat", constraints={"providers": ["deepseek"]})
-    stale = plan(model="deepseek-chat", constraints={"providers": ["deepseek"], "max_price_age_days": 10})
+    fresh = plan(model="deepseek-v3.2", constraints={"providers": ["deepseek"]})
+    stale = plan(model="deepseek-v3.2", constraints={"providers": ["deepseek"], "max_price_age_days": 10})
     assert WarningCode.STALE_PRICE not in codes(fresh)
     w = next(w for w in stale.warnings if w.code == WarningCode.STALE_PRICE)
     assert w.field == "constraints.max_price_age_days" and "2026-11-10" in w.message
+    # deepseek-chat is priced from the newer source (2026-11-20, 6 days before the build): not stale at 10 days
+    assert WarningCode.STALE_PRICE not in codes(plan(model="deepseek-chat", constraints={
+        "providers": ["deepseek"], "max_price_age_days": 10}))
 
 
 # --- refreshed snapshots -----------------------------------------------------------------------------------------

@@ -250,6 +250,9 @@ class PriceQuote(ContractModel):
     output_per_1m: float | None
     cache_read_per_1m: float | None
     used: bool = Field(description="This source's price is the one the row was ranked at")
+    evidence: str | None = Field(
+        default=None, description="Why this source's price was used over the other's: the provider's dated, cited "
+        "price announcement that the other source's entry predates (absent where the primary source is used)")
 
 
 class PlanRow(ContractModel):

@@ -22,10 +22,15 @@ What is resolved here and what is left to request time:
 - context-length tiers (``TieredPrices``): kept as ``{"base", "tiers": [[start, price]]}``
   and selected at request time by the workload's prompt size;
 - a negative price (adaptive pricing): kept and flagged, then excluded with a reason code;
-- a missing price stays ``null``. It is never written as 0.
+- a missing price stays ``null``. It is never written as 0;
+- a disagreement between the two sources: where a provider's dated, cited announcement
+  (``data/price_overrides.csv``) matches the second source and the primary entry predates it, the row is priced
+  from the second source (``price_source: second_source``) and keeps the primary's price and the announcement in
+  ``second_source`` (``primary_prices``, ``evidence``); the service still warns PRICE_SOURCES_DISAGREE.
 """
 
 import argparse
+import csv
 import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -35,6 +40,7 @@ from costplan.catalog import crosscheck as X
 from costplan.catalog.canonical import alias_keys, canonical_id
 
 ARTIFACT = Path(__file__).parent / "data" / "llm_offerings.json"
+OVERRIDES = Path(__file__).parent / "data" / "price_overrides.csv"
 SOURCE_URL = "https://github.com/pydantic/genai-prices"
 PRICE_KEYS = {"input": "input_mtok", "output": "output_mtok", "cache_read": "cache_read_mtok"}
 REQUEST_KEY = "requests_kcount"
@@ -80,6 +86,17 @@ def _dated_prices(model, as_of: date):
     return standard, alternatives, dated
 
 
+def load_announcements(path: Path = OVERRIDES) -> dict[tuple[str, str], dict]:
+    """(provider, model) -> a provider's dated, cited list-price announcement (``data/price_overrides.csv``).
+
+    Evidence for ``crosscheck.verdict``: it decides which source is newer; it is never a price by itself."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return {(r["provider"], r["model"]): {
+            "input": float(r["input_per_1m"]), "output": float(r["output_per_1m"]),
+            "cache_read": float(r["cache_read_per_1m"]) if r["cache_read_per_1m"] else None,
+            "effective_date": r["effective_date"], "source": r["source"]} for r in csv.DictReader(f)}
+
+
 def _is_negative(value) -> bool:
     if value is None:
         return False
@@ -95,8 +112,9 @@ def _ranked(prices: dict, alternatives: list[dict], direction: str):
     return max(values) if alternatives and values else X.base(prices[direction])
 
 
-def _cross_check(row: dict, dated: str | None, second: dict | None, index: dict, dates: dict) -> None:
-    """Attach the second source's entry to ``row``; swap in its price where its dated entry is newer."""
+def _cross_check(row: dict, dated: str | None, second: dict | None, index: dict, dates: dict,
+                 announcements: dict | None = None) -> None:
+    """Attach the second source's entry to ``row``; swap in its price where a dated announcement shows it newer."""
     row["second_source"] = None
     if second is None:
         return
@@ -105,15 +123,25 @@ def _cross_check(row: dict, dated: str | None, second: dict | None, index: dict,
         return
     entry = second["entries"][key]
     other = X.per_1m(entry)
-    ranked = {d: _ranked(row["prices"], row["time_of_day_alternatives"], d) for d in ("input", "output")}
+    ranked = {d: _ranked(row["prices"], row["time_of_day_alternatives"], d) for d in X.FIELDS}
     differ = X.compare(ranked, other)
-    verdict = X.verdict(dated, dates["second"]) if differ else "agree"
+    announced = (announcements or {}).get((row["provider"], row["model"]))
+    verdict = X.verdict(dated, dates["second"], announced, ranked, other) if differ else "agree"
     tiers = {d: X.tiers(entry, d) for d in X.FIELDS}
     window = entry.get("max_input_tokens")
     row["second_source"] = {
         "key": key, "prices": other, "tiers": {d: t for d, t in tiers.items() if t},
         "context_window": window if isinstance(window, int) else None, "disagrees": differ, "verdict": verdict,
     }
+    if verdict == "second_newer":
+        # The primary entry predates the provider's announced change: rank at the second source's price, and keep
+        # the primary's (peak) price and the announcement as the evidence, so the row shows both and why.
+        row["second_source"]["primary_prices"] = ranked
+        row["second_source"]["evidence"] = {"effective_date": announced["effective_date"],
+                                            "source": announced["source"]}
+        row["prices"] = dict(other)
+        row["time_of_day_alternatives"] = []  # the winning entry has none (DeepSeek: night discount cancelled)
+        row["price_source"], row["price_as_of"] = "second_source", dates["second"]
     if row["context_window"] is None and row["second_source"]["context_window"]:
         # Context windows come from the catalog sources: the second one fills a window the primary leaves out.
         row["context_window"] = row["second_source"]["context_window"]
@@ -154,6 +182,7 @@ def build(as_of: date, providers=None, second: dict | None = None, primary_date:
     primary_date = primary_date or as_of.isoformat()
     dates = {"primary": primary_date, "second": second["as_of"] if second else None}
     index = X.build_index(second["entries"]) if second else {}
+    announcements = load_announcements() if second else {}
     offerings = []
     for provider in providers:
         url = (provider.pricing_urls or [None])[0]
@@ -182,7 +211,7 @@ def build(as_of: date, providers=None, second: dict | None = None, primary_date:
                 "extended_context": None,
                 "context_window_source": "primary" if model.context_window else None,
             }
-            _cross_check(row, dated, second, index, dates)
+            _cross_check(row, dated, second, index, dates, announcements)
             offerings.append(row)
     offerings.sort(key=lambda o: (o["provider"], o["model"]))
     sources = [{"name": "genai-prices", "version": genai_prices.__version__ if primary_date in
@@ -216,6 +245,7 @@ def cross_check_summary(offerings: list[dict]) -> dict:
         "match_rate": round(len(matched) / len(mappable), 4) if mappable else 0.0,
         "agreement_rate": round((len(compared) - len(differ)) / len(compared), 4) if compared else 0.0,
         "primary_newer": sum(o["second_source"]["verdict"] == "primary_newer" for o in differ),
+        "second_newer": sum(o["second_source"]["verdict"] == "second_newer" for o in differ),
         "undetermined": sum(o["second_source"]["verdict"] == "undetermined" for o in differ),
         "extended_context": sum(bool(o.get("extended_context")) for o in offerings),
         "context_window_from_second": sum(o.get("context_window_source") == "second_source" for o in offerings),
@@ -247,7 +277,8 @@ def summary_line(catalog: dict, out) -> str:
         line += (f"\ncross-check vs LiteLLM: matched {cc['matched']}/{cc['mappable']} offerings of mapped providers "
                  f"(match rate {cc['match_rate']:.1%}); compared {cc['compared']}, agree within "
                  f"{X.TOLERANCE:.0%} {cc['agree']} ({cc['agreement_rate']:.1%}), disagree {cc['disagree']} "
-                 f"(primary newer {cc['primary_newer']}, undetermined {cc['undetermined']}); "
+                 f"(primary newer {cc['primary_newer']}, second newer {cc.get('second_newer', 0)}, "
+                 f"undetermined {cc['undetermined']}); "
                  f"extended context windows priced from LiteLLM tiers: {cc['extended_context']}; context windows "
                  f"filled from LiteLLM where genai-prices has none: {cc['context_window_from_second']}")
     return line

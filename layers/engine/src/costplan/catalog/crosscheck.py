@@ -12,8 +12,9 @@ is imported: the map is plain JSON. Three steps, each a pure function over dicts
    ``TOLERANCE`` (relative to the larger price).
 
 Which price wins a disagreement is decided by dates (``verdict``): an entry's own dated price change (genai-prices
-``StartDateConstraint``) against the other source's snapshot date. Where no date shows which is newer, the primary
-source (genai-prices) stays and both values are shown.
+``StartDateConstraint``) against the other source's snapshot date, or a provider's dated, cited price announcement
+(``data/price_overrides.csv``) that one source matches and the other predates. Where no date shows which is newer,
+the primary source (genai-prices) stays and both values are shown.
 """
 
 import re
@@ -153,15 +154,27 @@ def compare(primary: dict, second: dict) -> list[str]:
     return [d for d in ("input", "output") if disagrees(base(primary.get(d)), second.get(d))]
 
 
-def verdict(primary_entry_date: str | None, second_snapshot: str) -> str:
+def verdict(primary_entry_date: str | None, second_snapshot: str, announced: dict | None = None,
+            primary: dict | None = None, second: dict | None = None) -> str:
     """Which of two disagreeing prices is newer, as far as dates show.
 
     A dated entry decides only against the other source's snapshot date: a snapshot cannot know a change made
-    after it. LiteLLM's entries carry no price dates, so the only decisive case is a genai-prices entry whose start
-    date is after LiteLLM's snapshot ("primary_newer"); otherwise nothing shows which is newer ("undetermined")
-    and the primary price stays, with both shown.
+    after it. LiteLLM's entries carry no price dates, so one decisive case is a genai-prices entry whose start
+    date is after LiteLLM's snapshot ("primary_newer").
+
+    The other is a provider's dated price announcement (``announced``: a row of ``data/price_overrides.csv`` with
+    ``effective_date`` and per-1M ``input``/``output``): when the second source's prices (``second``) agree with
+    the announced list price, the primary's (``primary``) do not, and the primary entry carries no start date on
+    or after the announcement, the primary entry predates the change ("second_newer"). Otherwise nothing shows
+    which is newer ("undetermined") and the primary price stays, with both shown.
     """
-    return "primary_newer" if primary_entry_date is not None and primary_entry_date > second_snapshot else "undetermined"
+    if primary_entry_date is not None and primary_entry_date > second_snapshot:
+        return "primary_newer"
+    if announced and primary is not None and second is not None \
+            and (primary_entry_date is None or primary_entry_date < announced["effective_date"]) \
+            and not compare(announced, second) and compare(announced, primary):
+        return "second_newer"
+    return "undetermined"
 
 
 def extract(full_map: dict, offerings: list[dict], source: str, version: str, as_of: str, url: str) -> dict:

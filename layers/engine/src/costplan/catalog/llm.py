@@ -37,7 +37,11 @@ class SecondQuote:
     output: float | None
     cache_read: float | None
     directions: tuple[str, ...]  # where they disagree
-    verdict: str  # undetermined | primary_newer
+    verdict: str  # undetermined | primary_newer | second_newer
+    # second_newer only: the row is priced from this (second) source; the primary's ranked (peak) prices it
+    # replaced, and the dated announcement that shows the primary entry is older.
+    primary: dict[str, float | None] | None = None
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,11 @@ class LlmCatalog:
 
     def __len__(self) -> int:
         return len(self.model)
+
+    def price_source_of(self, i: int) -> str:
+        """The source offering ``i`` is priced from: the second one where a dated announcement made it win."""
+        quote = (self.disagreements or {}).get(i)
+        return self.second_source if quote is not None and quote.primary is not None else self.source
 
 
 def _blocked(deprecated: np.ndarray, adaptive: np.ndarray) -> np.ndarray:
@@ -125,8 +134,10 @@ def _disagreements(rows: list[dict]) -> dict[int, SecondQuote]:
         q = r.get("second_source")
         if q and q["disagrees"]:
             p = q["prices"]
+            ev = q.get("evidence")
             out[i] = SecondQuote(q["key"], p["input"], p["output"], p["cache_read"], tuple(q["disagrees"]),
-                                 q["verdict"])
+                                 q["verdict"], q.get("primary_prices"),
+                                 f"price change effective {ev['effective_date']}: {ev['source']}" if ev else None)
     return out
 
 

@@ -38,14 +38,19 @@ def hosted_extras(cs: CandidateSet, j: int, req: PlanLlmRequest, total: float,
     if quote is not None:
         ranked = {"input": float(hb.input_per_1m[j]), "output": float(hb.output_per_1m[j]),
                   "cache_read": float(hb.cache_read_per_1m[j])}
-        other = {d: ranked[d] if getattr(quote, d) is None else getattr(quote, d) for d in _DIRECTIONS}
+        second_won = quote.primary is not None  # a dated announcement shows the primary entry is older
+        held = quote.primary if second_won else {d: getattr(quote, d) for d in _DIRECTIONS}
+        other = {d: ranked[d] if held[d] is None else held[d] for d in _DIRECTIONS}
         reasons.append(PriceBasis.SOURCES_DISAGREE)
         costs.append(_cost(other, req, fee))
+        primary_as_of = next((s["as_of"] for s in catalog.sources if s.get("role") == "primary"), catalog.as_of)
+        as_used = {f"{d}_per_1m": None if np.isnan(ranked[d]) else ranked[d] for d in _DIRECTIONS}
+        as_held = {f"{d}_per_1m": held[d] for d in _DIRECTIONS}
         quotes = [
-            {"source": catalog.source, "as_of": catalog.price_as_of[i], "used": True,
-             **{f"{d}_per_1m": None if np.isnan(ranked[d]) else ranked[d] for d in _DIRECTIONS}},
-            {"source": catalog.second_source, "as_of": catalog.second_as_of, "used": False,
-             **{f"{d}_per_1m": getattr(quote, d) for d in _DIRECTIONS}},
+            {"source": catalog.source, "as_of": primary_as_of if second_won else catalog.price_as_of[i],
+             "used": not second_won, **(as_held if second_won else as_used)},
+            {"source": catalog.second_source, "as_of": catalog.second_as_of, "used": second_won,
+             **(as_used if second_won else as_held), **({"evidence": quote.evidence} if second_won else {})},
         ]
     finite = [c for c in costs if not np.isnan(c)]
     cost_range = None

@@ -123,7 +123,7 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
             "deprecated": bool(catalog.deprecated[i]),
             "estimated": not is_exact(basis),
             "price_basis": basis,
-            "provenance": {"source": catalog.source, "as_of": catalog.price_as_of[i] if catalog.price_as_of
+            "provenance": {"source": catalog.price_source_of(i), "as_of": catalog.price_as_of[i] if catalog.price_as_of
                            else catalog.as_of, "url": catalog.url_of[i]},
             **hosted_extras(cs, j, req, total, money),
         })

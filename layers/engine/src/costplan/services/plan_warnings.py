@@ -22,7 +22,8 @@ _BASIS_NOTES = {
     PriceBasis.SOURCES_DISAGREE: (
         WarningCode.PRICE_SOURCES_DISAGREE, None,
         "are priced differently (by more than 5%) by the two price sources; ranked at the newer price where a dated "
-        "entry shows it, else at the primary source, with both in price_sources and the spread in monthly_cost_range",
+        "entry or a provider's dated price announcement shows it (price_sources[].used and evidence say which and "
+        "why), else at the primary source, with both in price_sources and the spread in monthly_cost_range",
         "Check the provider's pricing page before committing; see price_sources on each row."),
     PriceBasis.EXTENDED_CONTEXT: (
         WarningCode.EXTENDED_CONTEXT_PRICED, "workload.max_context_tokens",
