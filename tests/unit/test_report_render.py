@@ -132,3 +132,75 @@ def test_every_renderer_is_deterministic():
     for fn in RENDERERS.values():
         assert fn(c) == fn(c)
     assert json.loads(to_json(c))["title"] == c.title  # JSON keeps the text; escaping is the viewer's job
+
+
+# ---------------------------------------------------------------- invoice reports: their own labels and sections
+
+INVOICE_RESULT = json.loads((GOLDEN / "invoice_analyze_result.json").read_text())  # analyze() of the FOCUS 1.2 sample
+
+
+def invoice_files(**over) -> dict[str, bytes]:
+    req = request(source={"kind": "invoice_analyze", "result": INVOICE_RESULT}, title="October AI bill", **over)
+    return {f.value: data for f, data in render(req).items()}
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_the_invoice_report_matches_its_golden_file(fmt):
+    """Rendered from a stored analyze() result, so only a rendering change moves it (UPDATE_SNAPSHOTS=1)."""
+    path = GOLDEN / f"report_invoice.{EXT[fmt]}"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.write_bytes(invoice_files()[fmt])
+    assert invoice_files()[fmt] == path.read_bytes()
+
+
+def test_an_invoice_report_has_invoice_sections_and_no_plan_labels():
+    files = invoice_files()
+    md = files["markdown"].decode()
+    headings = [line[3:] for line in md.splitlines() if line.startswith("## ")]
+    assert headings == ["Summary", "Opportunities", "Findings", "Reconciliation", "Spend by provider",
+                        "Spend by model", "Spend by usage kind", "Warnings", "Provenance"]
+    html = files["html"].decode()
+    for text in ("Ranked options", "Monthly cost per option", "<h2>Exclusions</h2>"):
+        assert text not in html and text not in md
+    assert "<h2>Estimated monthly savings per opportunity</h2>" in html
+    assert 'aria-label="Estimated monthly savings per opportunity"' in html
+    doc = json.loads(files["json"])
+    assert doc["table"]["title"] == "Opportunities"
+    assert [s["title"] for s in doc["sections"]] == ["Findings", "Reconciliation", "Spend by provider",
+                                                    "Spend by model", "Spend by usage kind"]
+    assert doc["chart"]["description"] == "Estimated monthly savings per opportunity"
+    assert doc["chart"]["encoding"]["y"]["title"] == "Opportunity"
+    providers = next(s for s in doc["sections"] if s["title"] == "Spend by provider")["rows"]
+    assert [row[0] for row in providers] == [g["key"] for g in INVOICE_RESULT["breakdowns"]["by_provider"]]
+    assert len(next(s for s in doc["sections"] if s["title"] == "Findings")["rows"]) == len(INVOICE_RESULT["findings"])
+
+
+def test_credits_print_as_negative_money_with_the_sign_first():
+    files = invoice_files()
+    md, html = files["markdown"].decode(), files["html"].decode()
+    assert "Credits, refunds and adjustments, kept apart: -$520.00." in md
+    assert "$-" not in md and "$-" not in html and "$-" not in files["json"].decode()
+    assert "<td>Credits, refunds and adjustments</td><td>USD</td><td>-$520.00</td>" in html
+
+
+def test_chart_labels_are_shortened_at_a_word_boundary_never_mid_word():
+    doc = json.loads(invoice_files()["json"])
+    titles = [o["title"] for o in INVOICE_RESULT["opportunities"]]
+    labels = [v["option"] for v in doc["chart"]["data"]["values"]]
+    assert any(label.endswith("\u2026") for label in labels)
+    for label, title in zip(labels, titles, strict=False):
+        assert len(label) <= 44
+        if label.endswith("\u2026"):
+            head = label[:-1]
+            assert title.startswith(head) and title[len(head)] in " /-"  # the next character ends a word
+
+
+def test_money_and_short_label():
+    from costplan.reports.text import money, short_label
+
+    assert [money(-520), money(1234.5), money(-0.004), money(-3, "EUR")] == ["-$520.00", "$1,234.50", "$0.00",
+                                                                             "-3.00 EUR"]
+    assert short_label("anthropic/claude-sonnet-4.5 looks like bulk processing (output 5%)") == \
+        "anthropic/claude-sonnet-4.5 looks like\u2026"
+    assert short_label("x" * 60) == "x" * 43 + "\u2026"  # one word longer than the limit: cut only then
+    assert short_label("short label") == "short label"

@@ -1,7 +1,8 @@
 """What a report says, independent of its format."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from costplan.reports.text import money, short_label
 from costplan_contracts.invoice import AnalyzeResponse
 from costplan_contracts.plan_llm import PlanLlmResponse
 from costplan_contracts.plan_scaling import PlanScalingResponse
@@ -23,10 +24,13 @@ class ReportContent:
     exclusions: list[tuple[str, int, str]]  # (reason code, count, examples)
     warnings: list[tuple[str, str, str, str, str]]  # (code, severity, field, message, action)
     provenance: list[tuple[str, str]]  # (source, as_of)
-
-
-def _usd(x: float) -> str:
-    return f"${x:,.2f}"
+    # Labels: a plan ranks options; an invoice report lists opportunities, findings and spend (its own words).
+    table_title: str = "Ranked options"
+    chart_title: str = "Monthly cost per option"
+    chart_item: str = "Option"  # what one bar is
+    chart_axis: str = "Monthly cost (USD)"
+    sections: list[tuple[str, list[str], list[list[Cell]]]] = field(default_factory=list)  # (title, columns, rows)
+    exclusions_title: str | None = "Exclusions"  # None: the kind has no exclusions section
 
 
 def _savings(costs: list[float], baseline: float | None, what: str) -> str:
@@ -38,8 +42,8 @@ def _savings(costs: list[float], baseline: float | None, what: str) -> str:
     if ref <= 0:
         return f"Savings against {against}: none (it costs $0/month)."
     diff = ref - best
-    return (f"Savings against {against} ({_usd(ref)}/month): {_usd(diff)}/month ({diff / ref:.1%})."
-            if diff >= 0 else f"The best option costs {_usd(-diff)}/month more than {against} ({_usd(ref)}/month).")
+    return (f"Savings against {against} ({money(ref)}/month): {money(diff)}/month ({diff / ref:.1%})."
+            if diff >= 0 else f"The best option costs {money(-diff)}/month more than {against} ({money(ref)}/month).")
 
 
 def _common(result) -> dict:
@@ -51,8 +55,7 @@ def _common(result) -> dict:
 
 
 def _label(provider: str, model: str) -> str:
-    text = f"{provider}/{model}"
-    return text if len(text) <= 44 else text[:41] + "..."
+    return short_label(f"{provider}/{model}")
 
 
 def from_plan_llm(r: PlanLlmResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
@@ -62,7 +65,7 @@ def from_plan_llm(r: PlanLlmResponse, title: str, as_of: str | None, baseline: f
     summary = []
     if r.rows:
         best = r.rows[0]
-        summary.append(f"Best option: {best.provider}/{best.model} at {_usd(best.monthly_cost_usd)}/month "
+        summary.append(f"Best option: {best.provider}/{best.model} at {money(best.monthly_cost_usd)}/month "
                        f"({best.effective_price_per_1m:.4g} USD per 1M tokens, {best.effective_price_io_mix.label}).")
         summary.append(_savings([x.monthly_cost_usd for x in r.rows], baseline, "option"))
     else:
@@ -90,7 +93,7 @@ def from_rank_catalog(r: RankCatalogResponse, title: str, as_of: str | None, bas
     summary = []
     if r.rows:
         best = r.rows[0]
-        summary.append(f"Best option: {best.provider}/{best.offering} at {_usd(best.monthly_cost_usd)}/month "
+        summary.append(f"Best option: {best.provider}/{best.offering} at {money(best.monthly_cost_usd)}/month "
                        f"({best.normalised_price_usd:.4g} USD {best.normalised_unit.value}).")
         summary.append(_savings([x.monthly_cost_usd for x in r.rows], baseline, "offering"))
         summary.append(f"Workload: {r.rows[0].workload_type.value}.")
@@ -113,7 +116,7 @@ def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, bas
     if r.configurations:
         best = r.configurations[0]
         summary.append(f"Best configuration for {r.model}: {best.replicas.peak} replica(s) of {best.gpus_per_replica} "
-                       f"GPU(s) on {best.instance_type} ({best.precision.value}) at {_usd(best.monthly_cost_usd)}/month.")
+                       f"GPU(s) on {best.instance_type} ({best.precision.value}) at {money(best.monthly_cost_usd)}/month.")
         summary.append(_savings([c.monthly_cost_usd for c in r.configurations], baseline, "configuration"))
         summary += [f"Step: {line}" for line in r.rationale]
     else:
@@ -128,28 +131,65 @@ def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, bas
         provenance=sorted(sources), **_common(r))
 
 
+def _spend(groups) -> list[list[Cell]]:
+    return [[g.key, g.currency, g.billed_cost, g.effective_cost, g.lines] for g in groups]
+
+
+def _per_currency(values: dict[str, float]) -> str:
+    return ", ".join(money(v, c) for c, v in sorted(values.items())) or "none"
+
+
+def _reconciliation(rec) -> list[list[Cell]]:
+    rows: list[list[Cell]] = [["Input rows", "", rec.input_rows], ["Recognised AI rows", "", rec.recognised_rows],
+                              ["Other rows (not AI usage)", "", rec.unrecognised_rows],
+                              ["Rejected rows", "", rec.rejected_rows],
+                              ["Rejected rows without a cost", "", rec.rejected_rows_without_cost]]
+    for label, values in (("Billed, all rows", rec.input_billed_cost_total),
+                          ("Billed, recognised AI rows", rec.recognised_billed_cost),
+                          ("Billed, other rows", rec.unrecognised_billed_cost),
+                          ("Billed, rejected rows", rec.rejected_billed_cost),
+                          ("Credits, refunds and adjustments", rec.credits_and_adjustments_billed_cost)):
+        rows += [[label, currency, money(value, currency)] for currency, value in sorted(values.items())]
+    return rows
+
+
 def from_invoice(r: AnalyzeResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
     rec = r.reconciliation
     rows = [[i, o.finding_type.value, o.title, o.estimated_monthly_savings_usd, o.confidence.value,
              "; ".join(o.assumptions)] for i, o in enumerate(r.opportunities, start=1)]
     total = sum(o.estimated_monthly_savings_usd for o in r.opportunities)
     summary = [
-        f"Billed: {', '.join(f'{_usd(v)} {c}' for c, v in rec.input_billed_cost_total.items()) or 'nothing'} over "
-        f"{rec.input_rows} rows ({rec.recognised_rows} recognised AI lines, {rec.unrecognised_rows} other, "
-        f"{rec.rejected_rows} rejected).",
-        f"Credits, refunds and adjustments, kept apart: "
-        f"{', '.join(f'{_usd(v)} {c}' for c, v in rec.credits_and_adjustments_billed_cost.items()) or 'none'}.",
-        f"{len(r.opportunities)} opportunities, estimated at {_usd(total)}/month together (they can overlap).",
+        f"Billed: {_per_currency(rec.input_billed_cost_total)} over {rec.input_rows} rows ({rec.recognised_rows} "
+        f"recognised AI lines, {rec.unrecognised_rows} other, {rec.rejected_rows} rejected).",
+        f"Credits, refunds and adjustments, kept apart: {_per_currency(rec.credits_and_adjustments_billed_cost)}.",
+        f"{len(r.findings)} findings; {len(r.opportunities)} opportunities, estimated at {money(total)}/month "
+        f"together (they can overlap).",
     ]
     if r.opportunities:
         best = r.opportunities[0]
-        summary.append(f"Largest: {best.title} ({_usd(best.estimated_monthly_savings_usd)}/month, "
+        summary.append(f"Largest: {best.title} ({money(best.estimated_monthly_savings_usd)}/month, "
                        f"{best.confidence.value} confidence).")
+    findings = [[i, f.type.value, f.title, f.evidence.provider, f.evidence.model,
+                 f.evidence.usage_kind.value if f.evidence.usage_kind else "", f.evidence.quantity,
+                 f.evidence.observed_unit_price, f.evidence.catalog_unit_price, f.evidence.unit,
+                 f.estimated_monthly_savings_usd] for i, f in enumerate(r.findings, start=1)]
+    spend_columns = ["Key", "Currency", "Billed", "Effective", "Lines"]
+    sections = [
+        ("Findings", ["#", "Finding", "What we saw", "Provider", "Model", "Usage kind", "Quantity",
+                      "Billed unit price", "Catalog unit price", "Unit", "Monthly savings USD"], findings),
+        ("Reconciliation", ["Measure", "Currency", "Value"], _reconciliation(rec)),
+        ("Spend by provider", ["Provider", *spend_columns[1:]], _spend(r.breakdowns.by_provider)),
+        ("Spend by model", ["Model", *spend_columns[1:]], _spend(r.breakdowns.by_model)),
+        ("Spend by usage kind", ["Usage kind", *spend_columns[1:]], _spend(r.breakdowns.by_usage_kind)),
+    ]
     sources = {(f.evidence.catalog_provenance.source, f.evidence.catalog_provenance.as_of)
                for f in r.findings if f.evidence.catalog_provenance}
     return ReportContent(
         title=title, kind="invoice_analyze", as_of=as_of, summary=summary,
         columns=["Rank", "Finding", "Opportunity", "Monthly savings USD", "Confidence", "Assumptions"], rows=rows,
-        chart=[(o.title[:44], o.estimated_monthly_savings_usd) for o in r.opportunities[:15]],
+        chart=[(short_label(o.title), o.estimated_monthly_savings_usd) for o in r.opportunities[:15]],
         steps=[], exclusions=[], provenance=sorted(sources),
-        warnings=[(w.code.value, w.severity.value, w.field or "", w.message, w.action) for w in r.warnings])
+        warnings=[(w.code.value, w.severity.value, w.field or "", w.message, w.action) for w in r.warnings],
+        table_title="Opportunities", chart_title="Estimated monthly savings per opportunity",
+        chart_item="Opportunity", chart_axis="Estimated monthly savings (USD)", sections=sections,
+        exclusions_title=None)

@@ -14,6 +14,7 @@ import json
 import re
 
 from costplan.reports.content import Cell, ReportContent
+from costplan.reports.text import money
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -24,13 +25,13 @@ CONTENT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8",
 def vega_lite(c: ReportContent) -> dict:
     return {
         "$schema": VEGA_LITE_SCHEMA,
-        "description": "Monthly cost per option",
+        "description": c.chart_title,
         "data": {"values": [{"option": label, "monthly_usd": cost, "rank": i}
                             for i, (label, cost) in enumerate(c.chart, start=1)]},
         "mark": {"type": "bar"},
         "encoding": {
-            "y": {"field": "option", "type": "nominal", "sort": {"field": "rank"}, "title": "Option"},
-            "x": {"field": "monthly_usd", "type": "quantitative", "title": "Monthly cost (USD)"},
+            "y": {"field": "option", "type": "nominal", "sort": {"field": "rank"}, "title": c.chart_item},
+            "x": {"field": "monthly_usd", "type": "quantitative", "title": c.chart_axis},
             "tooltip": [{"field": "option", "type": "nominal"},
                         {"field": "monthly_usd", "type": "quantitative", "format": ",.2f"}],
         },
@@ -40,7 +41,8 @@ def vega_lite(c: ReportContent) -> dict:
 def to_json(c: ReportContent) -> bytes:
     doc = {
         "title": c.title, "kind": c.kind, "as_of": c.as_of, "summary": c.summary,
-        "table": {"columns": c.columns, "rows": c.rows},
+        "table": {"title": c.table_title, "columns": c.columns, "rows": c.rows},
+        "sections": [{"title": t, "columns": cols, "rows": rows} for t, cols, rows in c.sections],
         "fallback_steps": [{"step": s, "status": st, "note": n} for s, st, n in c.steps],
         "exclusions": [{"reason": r, "count": n, "examples": ex} for r, n, ex in c.exclusions],
         "warnings": [{"code": a, "severity": b, "field": f, "message": m, "action": x} for a, b, f, m, x in c.warnings],
@@ -86,11 +88,15 @@ def to_markdown(c: ReportContent) -> bytes:
     if c.as_of:
         lines += [f"As of {md_cell(c.as_of)}", ""]
     lines += ["## Summary", ""] + [f"- {md_cell(s)}" for s in c.summary] + [""]
-    lines += ["## Ranked options", ""] + _md_table(c.columns, c.rows) + [""]
+    lines += [f"## {md_cell(c.table_title)}", ""] + (_md_table(c.columns, c.rows) if c.rows else ["None."]) + [""]
+    for title, columns, rows in c.sections:
+        lines += [f"## {md_cell(title)}", ""] + (_md_table(columns, rows) if rows else ["None."]) + [""]
     if c.steps:
         lines += ["## Fallback steps", ""] + _md_table(["Step", "Status", "Note"], [list(s) for s in c.steps]) + [""]
-    lines += ["## Exclusions", ""] + (_md_table(["Reason", "Count", "Examples"], [list(e) for e in c.exclusions])
-                                      if c.exclusions else ["None."]) + [""]
+    if c.exclusions_title:
+        lines += [f"## {md_cell(c.exclusions_title)}", ""] + (
+            _md_table(["Reason", "Count", "Examples"], [list(e) for e in c.exclusions]) if c.exclusions
+            else ["None."]) + [""]
     lines += ["## Warnings", ""] + (_md_table(["Code", "Severity", "Field", "Message", "Action"],
                                               [list(w) for w in c.warnings]) if c.warnings else ["None."]) + [""]
     lines += ["## Provenance", ""] + _md_table(["Source", "As of"], [list(p) for p in c.provenance]) + [""]
@@ -104,21 +110,22 @@ def _h(value: Cell) -> str:
 
 
 def svg_chart(c: ReportContent, width: int = 720) -> str:
-    """A horizontal bar chart of monthly cost per option, as inline SVG."""
+    """A horizontal bar chart (the content's chart title and labels), as inline SVG. Labels arrive shortened
+    at a word boundary (``reports.text.short_label``); values print with the one money formatter."""
     if not c.chart:
         return ""
     bar, gap, label_w, value_w = 22, 8, 300, 110
     plot_w = width - label_w - value_w
     top = max((cost for _, cost in c.chart), default=0) or 1.0
     height = len(c.chart) * (bar + gap) + gap
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Monthly cost per option" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_h(c.chart_title)}" '
              f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
     for i, (label, cost) in enumerate(c.chart):
         y = gap + i * (bar + gap)
         w = max(1.0, plot_w * cost / top) if cost > 0 else 0.0
         parts.append(f'<text x="{label_w - 6}" y="{y + bar * 0.7:.1f}" text-anchor="end" font-size="12">{_h(label)}</text>')
         parts.append(f'<rect class="bar" x="{label_w}" y="{y}" width="{w:.1f}" height="{bar}" fill="#3b6ea5"/>')
-        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + bar * 0.7:.1f}" font-size="12">{_h(f"${cost:,.2f}")}</text>')
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + bar * 0.7:.1f}" font-size="12">{_h(money(cost))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -137,14 +144,19 @@ def to_html(c: ReportContent) -> bytes:
     if c.as_of:
         sections.append(f"<p>As of {_h(c.as_of)}</p>")
     sections.append("<h2>Summary</h2><ul>" + "".join(f"<li>{_h(s)}</li>" for s in c.summary) + "</ul>")
-    sections.append(f'<h2>Monthly cost per option</h2><figure id="chart">{svg_chart(c)}</figure>')
-    sections.append("<h2>Ranked options</h2>" + _html_table(c.columns, c.rows, "ranked"))
+    sections.append(f'<h2>{_h(c.chart_title)}</h2><figure id="chart">{svg_chart(c)}</figure>')
+    sections.append(f"<h2>{_h(c.table_title)}</h2>" + (_html_table(c.columns, c.rows, "ranked") if c.rows
+                                                       else "<p>None.</p>"))
+    for title, columns, rows in c.sections:
+        cls = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        sections.append(f"<h2>{_h(title)}</h2>" + (_html_table(columns, rows, cls) if rows else "<p>None.</p>"))
     if c.steps:
         sections.append("<h2>Fallback steps</h2>" + _html_table(["Step", "Status", "Note"], [list(s) for s in c.steps],
                                                                  "steps"))
-    sections.append("<h2>Exclusions</h2>" + (_html_table(["Reason", "Count", "Examples"],
-                                                         [list(e) for e in c.exclusions], "exclusions")
-                                             if c.exclusions else "<p>None.</p>"))
+    if c.exclusions_title:
+        sections.append(f"<h2>{_h(c.exclusions_title)}</h2>" + (
+            _html_table(["Reason", "Count", "Examples"], [list(e) for e in c.exclusions], "exclusions")
+            if c.exclusions else "<p>None.</p>"))
     sections.append("<h2>Warnings</h2>" + (_html_table(["Code", "Severity", "Field", "Message", "Action"],
                                                        [list(w) for w in c.warnings], "warnings")
                                            if c.warnings else "<p>None.</p>"))
