@@ -10,7 +10,7 @@ from invoice_data import FOCUS_LINES, focus_csv
 from costplan.catalog.billing import focus_mandatory
 from costplan.services.errors import RequestRejected
 from costplan.services.invoice import analyze, simulate
-from costplan.services.invoice_prices import cheapest_quote, hosted_quote
+from costplan.services.invoice.prices import cheapest_quote, hosted_quote
 from costplan_contracts.enums import FindingType, WarningCode
 from costplan_contracts.invoice import AnalyzeRequest, SimulateRequest
 

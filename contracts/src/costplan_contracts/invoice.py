@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from costplan_contracts import bounds as B
 from costplan_contracts.common import Boolean, ContractModel, Integer, Number, Provenance, Warning
@@ -61,8 +61,42 @@ class InvoiceInput(ContractModel):
         return self
 
 
+S3_PREFIX_MAX = 1024
+# s3://bucket/key-prefix: a DNS-style bucket name, then letters, digits, space and _ . = / ! ( ) + , - only (Data
+# Exports paths, BILLING_PERIOD=YYYY-MM); no quote that could end the Athena filter literal built from it.
+S3_PREFIX_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9 _.=/!()+,-]*$"
+
+
+class ExportSource(ContractModel):
+    """A billing export already in S3, analysed as a report job (too large for a request body)."""
+
+    s3_prefix: str = Field(max_length=S3_PREFIX_MAX, pattern=S3_PREFIX_PATTERN, description=(
+        "s3://bucket/prefix/ of the export's files (an AWS Data Exports CUR 2.0 or FOCUS prefix: .parquet, .csv or "
+        ".csv.gz, several files per billing period, with or without its Manifest.json). Allowed only under "
+        "invoices/ in this deployment's report bucket, or under the export bucket and prefix the deployment "
+        "configured (template parameters ExportBucketName/ExportPrefix; off by default)"))
+    format: Literal[InvoiceFormat.FOCUS.value, InvoiceFormat.CUR.value] | None = Field(
+        default=None, description="focus or cur; default: told from the columns (BilledCost means FOCUS)")
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _no_parent_segments(cls, v: str) -> str:
+        if any(part in ("", ".", "..") for part in v[len("s3://"):].split("/")[1:-1]):
+            raise ValueError("s3_prefix must not hold empty, '.' or '..' segments")
+        return v
+
+
 class AnalyzeRequest(ContractModel):
-    invoice: InvoiceInput
+    invoice: InvoiceInput | None = Field(default=None, description="The invoice itself (give this or source)")
+    source: ExportSource | None = Field(default=None, description=(
+        "An export in S3 instead of invoice: the call returns 202 with a report job (status_url) whose files "
+        "hold the analysis"))
+
+    @model_validator(mode="after")
+    def _one_input(self) -> "AnalyzeRequest":
+        if (self.invoice is None) == (self.source is None):
+            raise ValueError("give exactly one of invoice and source")
+        return self
 
 
 CSV_MEDIA_TYPE = "text/csv"
@@ -162,6 +196,22 @@ class LineGroup(ContractModel):
     batch: Boolean
 
 
+UNRECOGNISED_GROUPS_MAX = 50
+
+
+class UnrecognisedGroup(ContractModel):
+    """Rows CostPlan could not price (no model or usage kind it knows), summed per what the invoice says they are."""
+
+    provider: str
+    service: str
+    description: str = Field(description="The row's first non-empty model text (x_Model, SkuMeter, ChargeDescription...)")
+    charge_category: str
+    currency: str
+    billed_cost: Number
+    effective_cost: Number
+    rows: Integer
+
+
 class AnalyzeResponse(ContractModel):
     format: InvoiceFormat
     focus_version: str | None
@@ -175,6 +225,10 @@ class AnalyzeResponse(ContractModel):
     row_errors: list[RowError]
     row_errors_total: Integer
     warnings: list[Warning]
+    unrecognised: list[UnrecognisedGroup] = Field(
+        default_factory=list, description=f"Unrecognised rows per provider, service and description, by billed cost "
+                                          f"(the first {UNRECOGNISED_GROUPS_MAX}); totals in reconciliation")
+    unrecognised_groups_total: Integer = Field(default=0, description="Unrecognised groups before the cap")
 
 
 class Scenario(ContractModel):

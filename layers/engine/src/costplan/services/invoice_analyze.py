@@ -9,7 +9,7 @@ import numpy as np
 from costplan.catalog.billing import batch_discounts
 from costplan.services.invoice_lines import HOUR_KINDS, STATUS_CODE, TOKEN_KINDS, Lines
 from costplan.services.invoice_parse import Parsed
-from costplan.services.invoice_prices import (
+from costplan.services.invoice.prices import (
     PER_MILLION,
     cheaper_instances,
     cheapest_quote,

@@ -380,7 +380,7 @@ def parse_openai(data) -> Parsed:
                                  period=period, kind=k))
     c, errors = columns_from_raw(estimated)
     lines = classify(c)
-    from costplan.services.invoice_prices import list_prices
+    from costplan.services.invoice.prices import list_prices
 
     price = list_prices(lines)
     billed = lines.quantity / 1e6 * price

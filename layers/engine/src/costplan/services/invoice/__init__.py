@@ -1,17 +1,23 @@
-"""The invoice endpoints' entry points: analyze and simulate."""
+"""Invoice analysis: one declarative rule set (``rules``) run by DuckDB in the function or by Athena as SQL.
+
+Public: ``analyze`` and ``simulate`` (the endpoints), ``csv_request`` and ``detect_csv_format`` (text/csv
+bodies and dropped files), ``export_sql`` (the aggregate query for an export table, DuckDB or Trino) and
+``analyze_aggregates`` (its rows -> the AnalyzeResponse, whichever engine ran it)."""
 
 from collections.abc import Mapping
 
 from pydantic import ValidationError
 
 from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.invoice.aggregates import analyze_aggregates
+from costplan.services.invoice.rules import export_sql
 from costplan.services.invoice_analyze import analyze_parsed
 from costplan.services.invoice_parse import detect_csv_format, line_items_from_csv, parse
-from costplan.services.invoice_simulate import simulate as run_scenarios
+from costplan.services.invoice.simulate import simulate as run_scenarios
 from costplan_contracts.enums import InvoiceFormat
 from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, CsvQuery, SimulateRequest, SimulateResponse
 
-__all__ = ["analyze", "csv_request", "detect_csv_format", "simulate"]
+__all__ = ["analyze", "analyze_aggregates", "csv_request", "detect_csv_format", "export_sql", "simulate"]
 
 
 def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
