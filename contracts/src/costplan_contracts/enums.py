@@ -129,6 +129,13 @@ class WarningCode(StrEnum):
     MFU_BORROWED = "MFU_BORROWED"
     SERVING_UNPRICED = "SERVING_UNPRICED"
     NO_OPEN_WEIGHTS = "NO_OPEN_WEIGHTS"
+    WORKLOAD_DEFAULTS_USED = "WORKLOAD_DEFAULTS_USED"  # assist/workload filled unstated sizes from cited defaults
+    PROMPT_CACHE_MODELLED = "PROMPT_CACHE_MODELLED"  # assist/workload derived the cached share from repeated prefixes
+    BREAK_EVEN_DECLINED = "BREAK_EVEN_DECLINED"  # assist/explain: no closed form (self-hosted steps, a tier boundary)
+    EXPLAIN_FROM_RESULT = "EXPLAIN_FROM_RESULT"  # assist/explain got a result without its request: no reruns
+    EXPLAIN_TOO_FEW_ROWS = "EXPLAIN_TOO_FEW_ROWS"  # assist/explain: fewer than two ranked rows to compare
+    COPILOT_BACKEND_FALLBACK = "COPILOT_BACKEND_FALLBACK"  # the LLM backend failed or was refused: the parser answered
+    COPILOT_NAME_MATCHED = "COPILOT_NAME_MATCHED"  # a provider or model name was read as the closest registry entry
 
 
 class ConversionFactor(StrEnum):
@@ -367,3 +374,73 @@ class Objective(StrEnum):
     MIN_COST = "min_cost"
     MAX_QUALITY_PER_DOLLAR = "max_quality_per_dollar"
     BALANCED = "balanced"
+
+
+class CopilotIntent(StrEnum):
+    """What a copilot message asks for: the endpoint whose structured request it becomes."""
+
+    PLAN_LLM = "plan_llm"
+    RANK_CATALOG = "rank_catalog"
+    PLAN_SCALING = "plan_scaling"
+    PLAN_TRAINING = "plan_training"
+    INVOICE_SIMULATE = "invoice_simulate"
+    EXPLAIN = "explain"
+
+
+class CopilotBackend(StrEnum):
+    """Who understood the message: the deterministic parser, or the optional Bedrock model."""
+
+    PARSER = "parser"
+    BEDROCK = "bedrock"
+
+
+class UseCase(StrEnum):
+    """What an LLM application does (assist/workload): each has cited default sizes, an SLO and a profile."""
+
+    CHAT = "chat"
+    RAG = "rag"
+    CODE_ASSISTANT = "code_assistant"
+    SUMMARIZATION = "summarization"
+    EXTRACTION = "extraction"
+    AGENT = "agent"
+    BATCH = "batch"
+
+
+class SizeUnit(StrEnum):
+    """The unit a content size is stated in; assist/workload converts it to tokens and says how."""
+
+    TOKENS = "tokens"
+    WORDS = "words"
+    CHARACTERS = "characters"
+    PAGES = "pages"
+
+
+class ExplainKind(StrEnum):
+    """The endpoint whose request or result assist/explain explains."""
+
+    PLAN_LLM = "plan_llm"
+    RANK_CATALOG = "rank_catalog"
+    PLAN_SCALING = "plan_scaling"
+
+
+class BreakEvenVariable(StrEnum):
+    """What assist/explain varies, all else fixed, to find where #1 and #2 swap."""
+
+    OUTPUT_SHARE = "output_share"  # output tokens / all tokens, at the same total tokens
+    CACHED_SHARE = "cached_share"  # cached input share, at the same volumes
+    MONTHLY_VOLUME = "monthly_volume"  # every volume scaled by one factor, the shape kept
+
+
+class BreakEvenStatus(StrEnum):
+    FOUND = "found"  # a swap point inside the variable's range
+    NONE_IN_RANGE = "none_in_range"  # the costs never cross inside the range: the order holds throughout
+    DECLINED = "declined"  # no closed form for this pair (see reason)
+
+
+class ConstraintKind(StrEnum):
+    """A constraint assist/explain measures and relaxes."""
+
+    BUDGET = "budget"
+    PROVIDERS = "providers"
+    CONTEXT = "context"
+    QUALITY = "quality"

@@ -59,12 +59,15 @@ PRIMING: dict[str, tuple[str, str, dict | None]] = {
     # An id no job can have: refused (404/422) before any storage call.
     "/api/v1/report/{report_id}": ("GET", f"/api/v1/report/{PRIMING_REQUEST_ID}", None),
     "/api/v1/meta/bounds": ("GET", "/api/v1/meta/bounds", None),
+    "/api/v1/assist/workload": ("POST", "/api/v1/assist/workload", {
+        "use_case": "chat", "scale": {"daily_active_users": 1000}}),
 }
 
 
 def load_catalogs() -> None:
     """Every catalog the engine loads once per process (each getter is cached)."""
     from costplan.catalog import billing, services, universe
+    from costplan.catalog.assist import use_case_defaults
     from costplan.catalog.llm import get_llm_catalog
     from costplan.catalog.quality import get_quality_catalog
     from costplan.catalog.selfhosted import get_selfhosted_catalog
@@ -77,6 +80,7 @@ def load_catalogs() -> None:
     billing.cur_patterns()
     billing.focus_known()
     billing.batch_discounts()
+    use_case_defaults()
 
 
 def priming_event(app) -> dict:
