@@ -61,6 +61,8 @@ PRIMING: dict[str, tuple[str, str, dict | None]] = {
     "/api/v1/meta/bounds": ("GET", "/api/v1/meta/bounds", None),
     "/api/v1/assist/workload": ("POST", "/api/v1/assist/workload", {
         "use_case": "chat", "scale": {"daily_active_users": 1000}}),
+    # The deterministic parser only: the Bedrock backend is never called while priming (no client is built).
+    "/api/v1/copilot": ("POST", "/api/v1/copilot", {"message": "cheapest for 5M tokens/day with 20% output"}),
 }
 
 
@@ -125,10 +127,11 @@ def prime(app, adapter: Callable[[dict, Any], dict]) -> int | None:
 
 
 def _reset_backends() -> None:
-    from costplan.adapters import backends, cost_explorer
+    from costplan.adapters import backends, bedrock, cost_explorer
 
     backends.ports.cache_clear()
     cost_explorer.reset_client()
+    bedrock.reset_client()
 
 
 def restore() -> None:

@@ -1,0 +1,502 @@
+"""The deterministic parser: a message in, an intent and slots out. No LLM, no I/O, no logging.
+
+Rules, applied in order on the lower-cased message:
+1. provider names after a cue ("on groq", "exclude azure") and model names (a family word, then version and
+   qualifier words), matched to the registry (names.py); their words are masked so "70b" is not a number;
+2. numbers with scales ("5M", "2k", "3 billion", "$2k"), each read with the unit and rate that follow it and the
+   cue words around it ("budget", "p95", "output", "per request");
+3. keywords: the intent, the use case, deployment, training method, what-if action, relative phrases.
+Rates become per-month figures at 730 hours a month (the catalog's month).
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from costplan.services.copilot.names import NameMatch, Registry, is_version, match_model, match_provider
+from costplan_contracts.enums import (
+    CopilotIntent,
+    Deployment,
+    PricingModel,
+    PricingUnit,
+    ScenarioAction,
+    TrainingMethod,
+    WorkloadProfile,
+    WorkloadType,
+)
+
+HOURS_PER_MONTH = 730.0
+PER_MONTH = {"second": HOURS_PER_MONTH * 3600, "minute": HOURS_PER_MONTH * 60, "hour": HOURS_PER_MONTH,
+             "day": HOURS_PER_MONTH / 24, "week": HOURS_PER_MONTH / 168, "month": 1.0, "year": 1 / 12}
+_RATE_WORDS = {"s": "second", "sec": "second", "second": "second", "min": "minute", "minute": "minute",
+               "h": "hour", "hr": "hour", "hour": "hour", "d": "day", "day": "day", "week": "week", "wk": "week",
+               "mo": "month", "month": "month", "year": "year", "yr": "year", "daily": "day", "hourly": "hour",
+               "monthly": "month", "weekly": "week", "yearly": "year", "annually": "year", "annual": "year"}
+SCALES = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "mil": 1e6, "million": 1e6, "b": 1e9,
+          "bn": 1e9, "billion": 1e9, "t": 1e12, "trillion": 1e12}
+_NUMBER_WORDS = {"a thousand": "1 thousand", "one thousand": "1 thousand", "a million": "1 million",
+                 "one million": "1 million", "a billion": "1 billion", "one billion": "1 billion",
+                 "a hundred": "100", "one hundred": "100", "a dozen": "12", "ten": "10", "twenty": "20",
+                 "fifty": "50", "a hundred thousand": "100 thousand"}
+FRACTIONS = {"half": 0.5, "a third": 1 / 3, "one third": 1 / 3, "a quarter": 0.25, "one quarter": 0.25,
+             "two thirds": 2 / 3, "three quarters": 0.75, "all": 1.0, "everything": 1.0}
+FACTORS = {"double": 2.0, "doubled": 2.0, "doubles": 2.0, "twice": 2.0, "triple": 3.0, "tripled": 3.0,
+           "triples": 3.0, "halve": 0.5, "halved": 0.5, "half": 0.5, "quadruple": 4.0}
+
+_NUM = re.compile(
+    r"(?<![a-z0-9.])(?P<cur>\$\s?|usd\s?)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|mil|mm|mn|bn|k|m|b|t)(?![a-z]))?")
+_RATE = re.compile(r"^\s*(?:/|per\b|an?\b|each\b|every\b|a\s+single\b)?\s*(?P<r>second|sec|s|minute|min|hour|hr|h|"
+                   r"day|d|week|wk|month|mo|year|yr)s?\b|^\s*(?P<w>daily|hourly|monthly|weekly|yearly|annually)\b")
+_PER_SECOND = re.compile(r"^\s*(?:rps|qps|req/s|requests?/s|r/s)\b")
+_UNITS: list[tuple[str, re.Pattern]] = [(k, re.compile(p)) for k, p in [
+    ("percent", r"^\s*(?:%|percent\b|pct\b)"),
+    ("factor", r"^\s*(?:x\b|times\b)"),
+    ("ms", r"^\s*(?:ms|msec|millis|milliseconds?)\b"),
+    ("seconds", r"^\s*(?:s|sec|secs|seconds?)\b(?!\s*(?:of\s+)?(?:audio|speech))"),
+    ("rps", r"^\s*(?:rps|qps|req/s|requests?/s|r/s)\b"),
+    ("rpm", r"^\s*rpm\b"),
+    ("context", r"^\s*(?:-?\s?tokens?\s+)?(?:-?\s?tokens?-?)?\s*(?:of\s+)?(?:context|ctx)\b"),
+    ("tokens", r"^\s*(?:(?P<d1>input|prompt|output|completion|cached|training)\s+)?(?:tokens?|toks?|tokns?|tokenz|"
+               r"tokes)\b(?:\s+(?:of\s+)?(?P<d2>input|prompt|output|completion|in|out)\b)?"),
+    ("direction", r"^\s*(?P<d1>input|prompt|output|completion|in|out)\b"),
+    ("gpu_hours", r"^\s*(?:gpu|h100|a100)[\s-]?(?:hours?|hrs?)\b"),
+    ("audio_minutes", r"^\s*(?:minutes?|mins?)\s+(?:of\s+)?(?:audio|speech|calls?|recordings?|voice)\b"),
+    ("audio_hours", r"^\s*(?:hours?|hrs?)\s+(?:of\s+)?(?:audio|speech|calls?|recordings?|voice)\b"),
+    ("images", r"^\s*(?:generated\s+|new\s+)?(?:images?|pictures?|pics|photos?)\b"),
+    ("characters", r"^\s*(?:characters?|chars?)\b"),
+    ("searches", r"^\s*(?:searches|search(?:es)?\s+quer(?:y|ies)|rerank(?:ing)?\s+(?:queries|requests|calls))\b"),
+    ("users", r"^\s*(?:daily\s+(?:active\s+)?)?(?:users?|dau|customers|employees|people|seats|agents|developers|engineers|students|members)\b"),
+    ("requests", r"^\s*(?:api\s+|llm\s+|chat\s+)?(?:requests?|reqs?|calls?|quer(?:y|ies)|messages?|conversations?|"
+                 r"chats?|questions?|tickets?|documents?|docs?|pages?|emails?|sessions?)\b"),
+    ("epochs", r"^\s*epochs?\b"),
+    ("hours", r"^\s*(?:hours?|hrs?|h)\b"),
+    ("days", r"^\s*days?\b"),
+    ("usd", r"^\s*(?:usd|dollars?|bucks)\b"),
+    ("params", r"^\s*(?:params|parameters)\b"),
+]]
+
+INTENT_WORDS: dict[CopilotIntent, tuple[str, ...]] = {
+    CopilotIntent.PLAN_TRAINING: (r"fine[\s-]?tun", r"\bfinetun", r"\blora\b", r"\bqlora\b", r"\btrain(?:ing)?\b",
+                                  r"\bpre-?train", r"\bepochs?\b", r"\bfien[\s-]?tun"),
+    CopilotIntent.PLAN_SCALING: (r"\breplicas?\b", r"how many gpus", r"\bself[\s-]?host", r"host (?:it )?ourselves",
+                                 r"\bserving\b", r"\bserve\b", r"\bvllm\b", r"how many (?:instances|nodes|machines)",
+                                 r"\bsize (?:the|our) (?:cluster|fleet|deployment)", r"\bscal(?:e|ing)\b"),
+    CopilotIntent.RANK_CATALOG: (r"\bembed(?:ding)?s?\b", r"\btranscri", r"speech[\s-]to[\s-]text", r"\bstt\b",
+                                 r"\bwhisper\b", r"\btts\b", r"text[\s-]to[\s-]speech", r"\bimages?\b",
+                                 r"\brerank", r"\bgpu[\s-]?hours?\b", r"\bvoice ?over\b"),
+    CopilotIntent.INVOICE_SIMULATE: (r"\bwe spend\b", r"\bspend(?:ing)?\b", r"\bwhat if\b", r"\bbill\b",
+                                     r"\binvoice\b", r"\bwe pay\b", r"\bpaying\b", r"\bspent\b", r"\bmoved?\b",
+                                     r"\bmigrat", r"\bswitch"),
+    CopilotIntent.EXPLAIN: (r"\bwhy\b", r"\bexplain", r"\bhow come\b", r"break[\s-]?even", r"what drove",
+                            r"\bwhat separates\b", r"\bwhy not\b"),
+    CopilotIntent.PLAN_LLM: (r"\bcheapest\b", r"\bcost\b", r"\bprice", r"\bwhich (?:model|provider|api)\b",
+                             r"\bchatbot\b", r"\bllm\b", r"\bapi\b", r"\bplan\b", r"\bcheaper\b", r"\bcompare\b"),
+}
+USE_CASES: tuple[tuple[str, str, WorkloadProfile], ...] = (
+    (r"\brag\b|retrieval|over (?:our|the) docs|knowledge base|document q&?a", "rag", WorkloadProfile.RAG_LONG_CONTEXT),
+    (r"\bcod(?:e|ing) (?:assistant|completion|review)|\bcopilot for code|\bcoding\b|\bcode\b", "code_assistant",
+     WorkloadProfile.CODING),
+    (r"summari[sz]", "summarization", WorkloadProfile.SUMMARIZATION),
+    (r"\bextract|\bparsing invoices|\bclassif", "extraction", WorkloadProfile.EXTRACTION),
+    (r"\bagents?\b|\bagentic\b|tool[\s-]use", "agent", WorkloadProfile.AGENTIC),
+    (r"\bbatch (?:job|jobs|processing|pipeline)|\boffline\b|\bnightly\b", "batch", WorkloadProfile.SUMMARIZATION),
+    (r"chat ?bot|\bchat\b|support bot|customer support|assistant|\bhelpdesk\b", "chat", WorkloadProfile.CHAT),
+)
+_MOVE = re.compile(r"\b(?:move|moved|moving|switch|switched|switching|migrate|migrated|shift|shifted|route|routed|"
+                   r"replace|replaced|send|sent)\b")
+_EXCLUDE = re.compile(r"\b(?:exclude|excluding|except|without|not|no|avoid|avoiding|skip|but not|never|minus)\b")
+_INCLUDE = re.compile(r"\b(?:on|via|from|at|only|using|use|through|with|in|prefer|providers?)\b")
+_DISTINCT_PROVIDERS = frozenset({"openai", "anthropic", "groq", "azure", "aws", "bedrock", "cerebras", "openrouter",
+                                 "fireworks", "novita", "databricks", "cohere", "vertex", "together"})
+
+
+@dataclass
+class Parsed:
+    intent: CopilotIntent | None = None
+    intents: dict[CopilotIntent, int] = field(default_factory=dict)  # keyword hits per intent
+    slots: dict = field(default_factory=dict)
+    factors: dict[str, float] = field(default_factory=dict)  # relative phrases: slot group -> multiplier
+    unmatched: list[NameMatch] = field(default_factory=list)
+    fuzzy: list[NameMatch] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # slot -> how it was read (becomes an assumption)
+
+
+def normalise(message: str) -> str:
+    text = unicodedata.normalize("NFKC", message).lower()
+    text = text.replace("\u2019", "'").replace("\u2013", "-").replace("\u2014", "-").replace("per cent", "percent")
+    text = re.sub(r"[\u0000-\u0008\u000b-\u001f\u007f]", " ", text)
+    for words, digits in sorted(_NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(rf"\b{words}\b", digits, text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _mask(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _window(text: str, start: int, end: int, before: int = 40, after: int = 60) -> tuple[str, str]:
+    return text[max(0, start - before):start], text[end:end + after]
+
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]")
+
+
+def _names(text: str, reg: Registry, p: Parsed) -> str:
+    """Providers and models, masked out of the text once read."""
+    words = [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    i, providers, excluded = 0, [], []
+    last_provider_end, last_polarity = None, None
+    while i < len(words):
+        w, s, e = words[i]
+        prev = text[max(0, s - 25):s]
+        nxt = words[i + 1][0] if i + 1 < len(words) else ""
+        provider = match_provider(w, reg)
+        cue = re.search(r"(?:\b(?:on|via|from|at|only|using|use|through|exclude|excluding|except|without|not|no|"
+                        r"avoid|and|or|prefer|providers?)|,)\s*$", prev)
+        family = reg.family(w)
+        if provider and (cue or w in _DISTINCT_PROVIDERS) and not (family and is_version(nxt)):
+            gap = text[last_provider_end:s] if last_provider_end is not None else None
+            if _EXCLUDE.search(prev[-20:]):
+                polarity = "exclude"
+            elif gap is not None and re.fullmatch(r"[\s,]*(?:and|or|nor|&)?[\s,]*", gap):
+                polarity = last_polarity
+            else:
+                polarity = "include"
+            (excluded if polarity == "exclude" else providers).append(provider)
+            last_provider_end, last_polarity = e, polarity
+            text = _mask(text, s, e)
+            i += 1
+            continue
+        if family:
+            run = [w]
+            j = i + 1
+            while j < len(words) and len(run) < 6 and is_version(words[j][0]) and text[words[j - 1][2]:words[j][1]] in (" ", "-"):
+                run.append(words[j][0])
+                j += 1
+            pool = None
+            hit = match_model(run, reg, pool)
+            end = words[i + hit.words - 1][2]
+            before = re.sub(r"\b(?:the|a|an|our|some|of it)\b", " ", text[max(0, s - 30):s])
+            slot = "target_model" if (re.search(r"\b(?:to|onto|into|with|for)\s*$", before) and _MOVE.search(text)
+                                      and "model" in p.slots) else "model"
+            if hit.canonical is None:
+                p.unmatched.append(hit)
+            else:
+                if not hit.exact:
+                    p.fuzzy.append(hit)
+                p.slots.setdefault(slot, hit.canonical)
+            text = _mask(text, s, end)
+            i += hit.words
+            continue
+        i += 1
+    if providers:
+        p.slots["providers"] = sorted(set(providers))
+    if excluded:
+        p.slots["exclude_providers"] = sorted(set(excluded))
+    return text
+
+
+def _rate(after: str) -> tuple[str | None, int]:
+    m = _RATE.match(after)
+    if not m:
+        return None, 0
+    return _RATE_WORDS[m.group("r") or m.group("w")], m.end()
+
+
+def _set(p: Parsed, slot: str, value, note: str | None = None) -> None:
+    if slot not in p.slots:
+        p.slots[slot] = value
+        if note:
+            p.notes[slot] = note
+
+
+def _money(p: Parsed, value: float, before: str, after: str, text: str) -> None:
+    rate, _ = _rate(after)
+    monthly = value * PER_MONTH[rate] if rate else value
+    near = before[-30:] + " " + after[:20]
+    if rate is None:
+        p.notes.setdefault("money", "an amount without a period is read as per month")
+    if re.search(r"budget|\bcap\b|\blimit\b|afford", near):
+        _set(p, "monthly_budget_usd", monthly)
+    elif re.search(r"spen[dt]|\bpay|\bbill|cost(?:s|ing)? us|invoice|we're at|we are at", near):
+        _set(p, "monthly_spend_usd", monthly)
+    elif re.search(r"under|below|at most|\bmax|no more than|less than|within|up to|\bkeep", near):
+        _set(p, "monthly_budget_usd", monthly)
+    elif re.search(r"\bwe spend|\bspending|\bwe pay", text):
+        _set(p, "monthly_spend_usd", monthly)
+    else:
+        _set(p, "monthly_budget_usd", monthly)
+
+
+def _percent(p: Parsed, value: float, before: str, after: str) -> None:
+    share = value / 100
+    b, a = before[-30:], after[:25]
+    if re.search(r"\b(?:output|completion)", a) or re.search(r"\b(?:output|completion)s?\s*(?:share|is|are|of)?\s*$", b):
+        _set(p, "output_share", min(share, 1.0))
+    elif re.search(r"\b(?:input|prompt)", a) and not re.search(r"cach", a):
+        _set(p, "output_share", max(0.0, 1 - share))
+    elif re.search(r"cach", a + " " + b):
+        _set(p, "cached_share", min(share, 1.0))
+        _set(p, "cache_hit_rate", min(share, 1.0))
+    elif re.search(r"batch", a + " " + b):
+        _set(p, "share", min(share, 1.0))
+        _set(p, "scenario", ScenarioAction.BATCH_SHARE)
+    elif re.search(r"grow|growth|increase|more|up\b|rise", a + " " + b):
+        _set(p, "growth_pct", value)
+    elif re.search(r"drop|decrease|fewer|less|down\b|shrink", a + " " + b):
+        _set(p, "growth_pct", -value)
+    elif re.search(r"\b(?:of|of it|of that|of the (?:traffic|spend|usage))?\s*$", b) and _MOVE.search(b + a):
+        _set(p, "share", min(share, 1.0))
+    elif re.search(r"top|bottom", b):
+        return
+    else:
+        _set(p, "share", min(share, 1.0))
+
+
+def _latency(p: Parsed, ms: float, before: str, after: str) -> None:
+    near = before[-40:] + " " + after[:25]
+    if re.search(r"per (?:output )?token|tpot|inter-?token|between tokens|a token|each token|/token", near):
+        _set(p, "tpot_ms", ms)
+    else:
+        _set(p, "ttft_ms", ms, None if re.search(r"ttft|first token", near) else
+             "a latency target is read as time to first token (slo.ttft_ms)")
+
+
+def _numbers(text: str, p: Parsed, training: bool) -> None:
+    for m in _NUM.finditer(text):
+        raw = m.group("num").replace(",", "")
+        value = float(raw) * SCALES.get(m.group("scale") or "", 1.0)
+        before, after = _window(text, m.start(), m.end())
+        if m.group("cur") or re.match(r"^\s*(?:usd|dollars?|bucks)\b", after):
+            _money(p, value, before, after[re.match(r"^\s*(?:usd|dollars?|bucks)?", after).end():], text)
+            continue
+        kind, um = next(((k, r.match(after)) for k, r in _UNITS if r.match(after)), (None, None))
+        rest = after[um.end():] if um else after
+        if kind is None:
+            if re.search(r"\btop\s*$|\bbest\s*$|\bfirst\s*$", before) and value <= 100:
+                _set(p, "top_k", int(value))
+            elif re.search(r"\b(?:peak\w*|spik\w*)\b[^.]{0,15}$", before):
+                _set(p, "peak_requests_per_second", value)
+            continue
+        if kind == "percent":
+            _percent(p, value, before, rest)
+        elif kind == "factor":
+            if re.search(r"\bpeak", rest[:30] + before[-20:]):
+                continue
+            p.factors.setdefault("volume", value)
+        elif kind in ("ms", "seconds"):
+            _latency(p, value if kind == "ms" else value * 1000, before, rest)
+        elif kind in ("rps", "rpm"):
+            rps = value if kind == "rps" else value / 60
+            if re.search(r"\b(?:peak\w*|spik\w*|burst\w*)\b[^.]{0,15}$", before):
+                _set(p, "peak_requests_per_second", rps)
+            else:
+                _set(p, "requests_per_month", rps * PER_MONTH["second"])
+        elif kind == "context":
+            _set(p, "max_context_tokens", int(value))
+        elif kind in ("tokens", "direction"):
+            _tokens(p, value, um, before, rest, training, kind == "direction")
+        elif kind == "users":
+            rate, _ = _rate(rest)
+            _set(p, "daily_users", value if rate in (None, "day") else value * PER_MONTH[rate] / PER_MONTH["day"],
+                 None if rate or re.search(r"daily|dau|a day|per day", um.group() + before[-15:])
+                 else "a user count without a period is read as daily active users")
+        elif kind == "requests":
+            _requests(p, value, before, rest)
+        elif kind in ("images", "characters", "searches", "gpu_hours", "audio_minutes", "audio_hours"):
+            rate, _ = _rate(rest)
+            unit = {"images": PricingUnit.PER_IMAGE, "characters": PricingUnit.PER_CHARACTER,
+                    "searches": PricingUnit.PER_SEARCH, "gpu_hours": PricingUnit.PER_GPU_HOUR,
+                    "audio_minutes": PricingUnit.PER_AUDIO_MINUTE, "audio_hours": PricingUnit.PER_AUDIO_HOUR}[kind]
+            _set(p, "quantity", value * PER_MONTH[rate] if rate else value,
+                 None if rate else "a quantity without a period is read as per month")
+            _set(p, "quantity_unit", unit)
+        elif kind == "epochs":
+            _set(p, "epochs", value)
+        elif kind in ("hours", "days"):
+            hours = value * (24 if kind == "days" else 1)
+            if re.search(r"within|in under|under|by|deadline|in\s*$|less than|finish", before[-25:]):
+                _set(p, "deadline_hours", hours)
+
+
+def _tokens(p: Parsed, value: float, um: re.Match, before: str, rest: str, training: bool, bare: bool) -> None:
+    d = (um.group("d1") or (um.groupdict().get("d2") or "")) if um else ""
+    if bare and not re.search(r"tok", before + rest):
+        return
+    if bare and d in ("in", "out") and not re.match(r"^\s*(?:,|and|\+|/|tokens|$)", rest):
+        return
+    direction = {"input": "input", "prompt": "input", "in": "input", "output": "output", "completion": "output",
+                 "out": "output", "cached": "cached", "training": "training"}.get(d or "")
+    b = before[-30:]
+    if direction is None:
+        if re.search(r"(?:answers?|responses?|repl(?:y|ies)|outputs?|completions?|generat\w*)\s*(?:of|with|are|is|"
+                     r"around|about|~)?\s*(?:about|around|~)?\s*$", b):
+            direction = "output"
+        elif re.search(r"(?:prompts?|questions?|inputs?|context|documents?|docs?)\s*(?:of|with|are|is|around|"
+                       r"about|~)?\s*(?:about|around|~)?\s*$", b):
+            direction = "input"
+    per_request = re.match(r"^[^.;$]{0,45}?(?:/|\bper|\ban?|\beach|\bevery)\s*(?:request|call|query|message|"
+                           r"conversation|turn|answer|response|prompt|question|chat)\b", rest) and \
+        not re.match(r"^[^.;$]{0,45}?\b(?:day|month|hour|week|year|daily|monthly)\b", rest)
+    if per_request or re.search(r"(?:each|per|every)\s+(?:request|call|query|answer|response|prompt)[^.]{0,20}$", b):
+        if direction == "output":
+            _set(p, "avg_output_tokens", value)
+        elif direction == "input":
+            _set(p, "avg_input_tokens", value)
+        else:
+            _set(p, "avg_input_tokens", value)
+        return
+    rate, _ = _rate(rest)
+    if rate is None:  # "5M input and 1M output tokens a day": the period at the end of the clause applies to both
+        later = re.match(r"^[^.;$]{0,45}?(?:tokens?|toks?)\b\s*(?:of \w+\s*)?(?=\S)", rest)
+        if later:
+            rate, _ = _rate(rest[later.end():])
+    if training or direction == "training" or re.search(r"dataset|corpus|train(?:ing)? (?:on|data|set)|\bon\s*$", b) \
+            and rate is None:
+        if training or direction == "training":
+            _set(p, "dataset_tokens", value)
+            return
+    if rate is None and direction in ("input", "output") and re.search(r"(?:answers?|responses?|prompts?|"
+                                                                       r"questions?)", b):
+        _set(p, f"avg_{direction}_tokens", value)
+        return
+    monthly = value * PER_MONTH[rate] if rate else value
+    note = None if rate else "a token volume without a period is read as per month"
+    if re.search(r"embed", b + rest[:20]):
+        _set(p, "quantity", monthly / 1e6, note)
+        _set(p, "quantity_unit", PricingUnit.PER_1M_TOKENS)
+        return
+    slot = {"input": "input_tokens_per_month", "output": "output_tokens_per_month"}.get(direction or "",
+                                                                                        "tokens_per_month")
+    if direction == "cached":
+        slot = "input_tokens_per_month"
+    _set(p, slot, monthly, note)
+
+
+def _requests(p: Parsed, value: float, before: str, rest: str) -> None:
+    if _PER_SECOND.match(rest):
+        rate = "second"
+    else:
+        rate, _ = _rate(rest)
+    if re.search(r"\b(?:peak\w*|spik\w*|burst\w*)\b[^.]{0,15}$", before) and rate == "second":
+        _set(p, "peak_requests_per_second", value)
+        return
+    if rate is None:
+        if re.search(r"\btop\s*$", before):
+            return
+        _set(p, "requests_per_month", value, "a request count without a period is read as per month")
+        return
+    _set(p, "requests_per_month", value * PER_MONTH[rate])
+
+
+def _keywords(text: str, p: Parsed) -> None:
+    for intent, pats in INTENT_WORDS.items():
+        hits = sum(1 for pat in pats if re.search(pat, text))
+        if hits:
+            p.intents[intent] = hits
+    for pat, use_case, profile in USE_CASES:
+        if re.search(pat, text):
+            p.slots.setdefault("use_case", use_case)
+            p.slots.setdefault("workload_profile", profile)
+            break
+    if re.search(r"\breasoning\b|\bmath\b", text):
+        p.slots.setdefault("workload_profile", WorkloadProfile.REASONING)
+    if re.search(r"self[\s-]?host|host (?:it )?ourselves|own gpus|on our gpus|our own hardware|\bvllm\b", text):
+        both = re.search(r"\b(?:or|vs\.?|versus|compared? (?:to|with))\b[^.]{0,30}(?:api|hosted)|(?:api|hosted)"
+                         r"[^.]{0,30}\b(?:or|vs\.?|versus)\b[^.]{0,12}self", text)
+        p.slots["deployment"] = Deployment.BOTH if both else Deployment.SELF_HOSTED
+    if re.search(r"\bqlora\b|\bq-lora\b|4-?bit lora", text):
+        p.slots["training_method"] = TrainingMethod.QLORA
+    elif re.search(r"\blora\b|\badapter", text):
+        p.slots["training_method"] = TrainingMethod.LORA
+    elif re.search(r"full[\s-]?(?:fine[\s-]?tun|finetun|parameter)|all (?:the )?weights", text):
+        p.slots["training_method"] = TrainingMethod.FULL_FINETUNE
+    elif re.search(r"continued pre-?train|continue pre-?train", text):
+        p.slots["training_method"] = TrainingMethod.CONTINUED_PRETRAIN
+    elif re.search(r"\bpre-?train|from scratch", text):
+        p.slots["training_method"] = TrainingMethod.PRETRAIN
+    if re.search(r"\bspot\b", text):
+        p.slots["pricing_model"] = PricingModel.SPOT
+    elif re.search(r"\breserved\b|\bcommit(?:ted|ment)?\b|1[\s-]?year", text):
+        p.slots["pricing_model"] = PricingModel.COMMITTED_1Y
+    for pat, wt in ((r"\bembed", WorkloadType.EMBEDDINGS), (r"transcri|speech[\s-]to[\s-]text|\bstt\b|whisper",
+                                                            WorkloadType.SPEECH_TO_TEXT),
+                    (r"\btts\b|text[\s-]to[\s-]speech|voice ?over|narrat", WorkloadType.TEXT_TO_SPEECH),
+                    (r"\bimages?\b|pictures|photos", WorkloadType.IMAGE_GENERATION), (r"\brerank", WorkloadType.RERANK),
+                    (r"\bgpu[\s-]?hours?\b", WorkloadType.GPU_COMPUTE)):
+        if re.search(pat, text):
+            p.slots.setdefault("workload_type", wt)
+            break
+    if re.search(r"\btop\s+(\d+)\b", text) and "top_k" not in p.slots:
+        k = int(re.search(r"\btop\s+(\d+)\b", text).group(1))
+        if 1 <= k <= 100:
+            p.slots["top_k"] = k
+    moving = _MOVE.search(text) or re.search(r"\bbatch\b", text)
+    if moving:
+        for words, share in sorted(FRACTIONS.items(), key=lambda kv: -len(kv[0])):
+            if re.search(rf"\b{words}\b(?:\s+(?:of\s+)?(?:it|that|the \w+|our \w+|\w+ traffic))?", text) and \
+                    re.search(rf"\b{words}\b[^.]{{0,40}}\b(?:to|onto|over|in batch|batch)\b|{_MOVE.pattern}[^.]{{0,20}}\b{words}\b",
+                              text):
+                p.slots.setdefault("share", share)
+                break
+    for word, f in FACTORS.items():
+        if re.search(rf"\b{word}\b", text) and "share" not in p.slots:
+            target = "budget" if re.search(rf"\b{word}\b[^.]{{0,25}}budget|budget[^.]{{0,15}}\b{word}\b", text) \
+                else "volume"
+            p.factors.setdefault(target, f)
+            break
+    if re.search(r"\bbatch\b", text) and ("share" in p.slots or "batch api" in text):
+        p.slots.setdefault("scenario", ScenarioAction.BATCH_SHARE)
+
+
+def parse(message: str, reg: Registry) -> Parsed:
+    """The intent and slots of one message. Pure: the same message and registry give the same result."""
+    p = Parsed()
+    text = normalise(message)
+    text = _names(text, reg, p)
+    _keywords(text, p)
+    training = CopilotIntent.PLAN_TRAINING in p.intents
+    _numbers(text, p, training)
+    _scenario(text, p)
+    p.intent = _intent(p)
+    return p
+
+
+def _scenario(text: str, p: Parsed) -> None:
+    s = p.slots
+    if "scenario" in s:
+        return
+    if "target_model" in s:
+        s["scenario"] = ScenarioAction.SWITCH_MODEL
+    elif _MOVE.search(text) and s.get("providers") and "model" in s:
+        s["target_provider"] = s["providers"][0]
+        s["scenario"] = ScenarioAction.SWITCH_PROVIDER
+    elif "cache_hit_rate" in s and "monthly_spend_usd" in s:
+        s["scenario"] = ScenarioAction.CACHE_HIT_RATE
+    elif "growth_pct" in s:
+        s["scenario"] = ScenarioAction.VOLUME_GROWTH
+    elif "monthly_spend_usd" in s and re.search(r"self[\s-]?host", text):
+        s["scenario"] = ScenarioAction.MOVE_TO_SELF_HOSTED
+
+
+def _intent(p: Parsed) -> CopilotIntent | None:
+    hits, s = p.intents, p.slots
+    if CopilotIntent.EXPLAIN in hits and not any(k in s for k in ("tokens_per_month", "input_tokens_per_month",
+                                                                  "daily_users", "monthly_spend_usd")):
+        return CopilotIntent.EXPLAIN
+    if "monthly_spend_usd" in s or (CopilotIntent.INVOICE_SIMULATE in hits and "target_model" in s):
+        return CopilotIntent.INVOICE_SIMULATE
+    if CopilotIntent.PLAN_TRAINING in hits or "dataset_tokens" in s or "training_method" in s:
+        return CopilotIntent.PLAN_TRAINING
+    if "quantity_unit" in s or (CopilotIntent.RANK_CATALOG in hits and "workload_type" in s):
+        return CopilotIntent.RANK_CATALOG
+    monthly_tokens = any(k in s for k in ("tokens_per_month", "input_tokens_per_month", "output_tokens_per_month",
+                                          "daily_users"))
+    if CopilotIntent.PLAN_SCALING in hits and s.get("deployment") != Deployment.BOTH and not monthly_tokens:
+        return CopilotIntent.PLAN_SCALING
+    volume = any(k in s for k in ("tokens_per_month", "input_tokens_per_month", "output_tokens_per_month",
+                                  "daily_users", "requests_per_month", "use_case"))
+    if volume or CopilotIntent.PLAN_LLM in hits or "model" in s:
+        return CopilotIntent.PLAN_LLM
+    return None
