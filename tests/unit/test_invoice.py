@@ -1,6 +1,8 @@
 """Invoice analysis and simulation: parsers, reconciliation, findings with evidence, scenario arithmetic."""
 
+import io
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -302,3 +304,111 @@ def test_non_usd_lines_are_never_compared_with_usd_catalog_prices():
     sim_out = simulate(SimulateRequest.model_validate({"invoice": {"format": "focus", "csv": focus_csv("1.2", eur).replace(",USD,", ",EUR,")},
                                                        "scenarios": [{"action": "switch_provider", "from": "openai", "to": "openrouter"}]}))
     assert not sim_out.steps[0].applied and sim_out.delta == 0
+
+
+# -- one rule set: correctness on the official FOCUS sample, NULLs, inputs by format --------------------------
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "focus_sample_rows.csv"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_focus_1_2.csv"
+
+
+def _exact_total(text: str, column: str = "BilledCost"):
+    import csv as _csv
+    from decimal import Decimal
+
+    return sum(Decimal(r[column]) for r in _csv.DictReader(io.StringIO(text)))
+
+
+def test_the_official_focus_sample_reconciles_to_the_cent_with_no_rejected_rows():
+    if not REFERENCE.exists():
+        pytest.skip("../shared/reference/focus_sample_rows.csv is absent (a fresh clone has no reference folder)")
+    text = REFERENCE.read_text()
+    out = run(csv=text)
+    rec = out.reconciliation
+    assert rec.rejected_rows == 0 and out.row_errors == [] and rec.input_rows == 13
+    assert rec.input_billed_cost_total["USD"] == pytest.approx(float(_exact_total(text)), abs=0.005)
+    assert rec.recognised_rows + rec.unrecognised_rows == 13
+    parts = rec.recognised_billed_cost.get("USD", 0) + rec.unrecognised_billed_cost.get("USD", 0)
+    assert parts == pytest.approx(rec.input_billed_cost_total["USD"], abs=0.005)
+    # the Open Source Promotional Credits row (ConsumedQuantity NULL, allowed on a credit) is counted once, as a credit
+    credits = {g.key: g.billed_cost for g in out.breakdowns.by_charge_category}
+    assert credits["credit"] == pytest.approx(-2.61, abs=0.005)
+    assert rec.credits_and_adjustments_billed_cost["USD"] == pytest.approx(-2.6137 + 0.192 + 0.08, abs=0.005)
+    assert "source" in next(w.message for w in out.warnings if w.code == WarningCode.UNKNOWN_COLUMNS)
+    assert sum(g.rows for g in out.unrecognised) == rec.unrecognised_rows and out.unrecognised_groups_total >= 1
+
+
+def test_the_repository_sample_reconciles_and_its_gpu_rows_are_recognised():
+    out = run(csv=SAMPLE.read_text())
+    assert out.reconciliation.rejected_rows == 0
+    assert any(g.usage_kind.value == "gpu_hours" for g in out.line_groups)
+
+
+def test_a_null_billed_cost_is_rejected_with_its_row_but_a_null_quantity_on_a_credit_is_not():
+    lines = [FOCUS_LINES[0], FOCUS_LINES[8]]  # usage, credit (no quantity)
+    out = run(csv=focus_csv("1.2", lines, bad_rows=((1, "BilledCost", "NULL"), (2, "ConsumedQuantity", "NULL"))))
+    assert [(e.row, e.column, e.reason) for e in out.row_errors] == [(1, "BilledCost", "empty")]
+    assert out.reconciliation.rejected_rows == 1 and out.reconciliation.rejected_rows_without_cost == 1
+    assert out.reconciliation.credits_and_adjustments_billed_cost == {"USD": -500.0}
+
+
+def test_a_leading_space_in_the_charge_period_is_read_one_way_whatever_the_other_rows():
+    alone = run(csv=focus_csv("1.2", [FOCUS_LINES[0]], bad_rows=((1, "ChargePeriodStart", " 2026-10-01T00:00:00Z"),)))
+    mixed = run(csv=focus_csv("1.2", FOCUS_LINES[:3], bad_rows=((1, "ChargePeriodStart", " 2026-10-01T00:00:00Z"),
+                                                               (3, "BilledCost", "x"))))
+    for out in (alone, mixed):
+        assert [g.key for g in out.breakdowns.by_period] == ["2026-10"]
+        assert all(e.column != "ChargePeriodStart" for e in out.row_errors)
+
+
+def test_rows_of_the_wrong_width_keep_their_row_number_and_reason():
+    text = focus_csv("1.2")
+    header, *rows = text.splitlines()
+    rows[4] = rows[4] + ",extra"
+    out = run(csv="\n".join([header, *rows]) + "\n")
+    assert [(e.row, e.column) for e in out.row_errors] == [(5, "*")] and "fields" in out.row_errors[0].reason
+    assert out.reconciliation.input_rows == len(FOCUS_LINES)
+
+
+def test_gzip_and_parquet_bytes_give_the_same_analysis_as_the_csv():
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from costplan.services.invoice import analyze_bytes
+    from costplan_contracts.enums import InvoiceFormat
+
+    text = focus_csv("1.2")
+    base = run(csv=text).model_dump()
+    table = pacsv.read_csv(io.BytesIO(text.encode()))
+    assert pa.types.is_timestamp(table.schema.field("ChargePeriodStart").type)  # typed, as an export writes it
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    gz = analyze_bytes(gzip.compress(text.encode()), InvoiceFormat.FOCUS).model_dump()
+    parquet = analyze_bytes(buf.getvalue(), InvoiceFormat.FOCUS).model_dump()
+    assert gz == base
+    for key in ("reconciliation", "line_groups", "findings", "breakdowns"):
+        assert parquet[key] == base[key], key
+
+
+def test_an_export_folder_is_one_dataset_numbered_across_its_files(tmp_path):
+    import pyarrow.dataset as ds
+
+    from costplan.services.invoice import analyze_dataset
+    from costplan_contracts.enums import InvoiceFormat
+
+    text = focus_csv("1.2", bad_rows=((9, "BilledCost", "oops"),))
+    header, *rows = text.splitlines()
+    (tmp_path / "part-0.csv").write_text("\n".join([header, *rows[:6]]) + "\n")
+    (tmp_path / "part-1.csv").write_text("\n".join([header, *rows[6:]]) + "\n")
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fmt = ds.CsvFileFormat(convert_options=pacsv.ConvertOptions(
+        column_types=dict.fromkeys(header.split(","), pa.string()), strings_can_be_null=False))
+    out = analyze_dataset(ds.dataset(str(tmp_path), format=fmt), InvoiceFormat.FOCUS)
+    whole = run(csv=text)
+    assert out.reconciliation == whole.reconciliation and out.line_groups == whole.line_groups
+    assert [(e.row, e.column) for e in out.row_errors] == [(9, "BilledCost")]

@@ -1,8 +1,14 @@
-"""Invoice analysis: one declarative rule set (``rules``) run by DuckDB in the function or by Athena as SQL.
+"""Invoice analysis: one declarative rule set (``rules``), run by DuckDB in the function or by Athena as SQL.
 
-Public: ``analyze`` and ``simulate`` (the endpoints), ``csv_request`` and ``detect_csv_format`` (text/csv
-bodies and dropped files), ``export_sql`` (the aggregate query for an export table, DuckDB or Trino) and
-``analyze_aggregates`` (its rows -> the AnalyzeResponse, whichever engine ran it)."""
+Public:
+- ``analyze`` / ``simulate``: the endpoints' entry points (JSON requests: CSV text, OpenAI, line items, Cost Explorer).
+- ``analyze_bytes``: an export given as bytes (CSV, gzip CSV or Parquet); ``analyze_dataset``: an export prefix
+  (S3 or a local folder) opened by an ``export_ports.ExportReader``, streamed (``invoice_exports`` decides
+  between it and Athena).
+- ``csv_request`` / ``detect_csv_format``: text/csv bodies and dropped files.
+- ``export_sql``: the aggregate query for an export table (DuckDB, or Trino for Athena);
+  ``analyze_aggregates``: its rows -> the AnalyzeResponse, whichever engine ran it.
+"""
 
 from collections.abc import Mapping
 
@@ -11,22 +17,96 @@ from pydantic import ValidationError
 from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.invoice.aggregates import analyze_aggregates
 from costplan.services.invoice.rules import export_sql
-from costplan.services.invoice_analyze import analyze_parsed
-from costplan.services.invoice_parse import detect_csv_format, line_items_from_csv, parse
 from costplan.services.invoice.simulate import simulate as run_scenarios
 from costplan_contracts.enums import InvoiceFormat
 from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, CsvQuery, SimulateRequest, SimulateResponse
 
-__all__ = ["analyze", "analyze_aggregates", "csv_request", "detect_csv_format", "export_sql", "simulate"]
+__all__ = ["analyze", "analyze_aggregates", "analyze_bytes", "analyze_dataset", "csv_request", "detect_csv_format",
+           "export_sql", "simulate"]
+
+
+def _analyze_source(source, fmt: InvoiceFormat) -> AnalyzeResponse:
+    from costplan.services.invoice.engine import run
+
+    rows, errors, total = run(source)
+    return analyze_aggregates(rows, fmt=fmt, focus_version=source.focus_version,
+                              unknown_columns=source.unknown_columns, row_errors=errors, row_errors_total=total,
+                              estimated_costs=source.estimated_costs)
 
 
 def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
-    return analyze_parsed(parse(req.invoice, cost_explorer), req.invoice.format)
+    from costplan.services.invoice import sources as S
+
+    inv = req.invoice
+    if inv.format in (InvoiceFormat.FOCUS, InvoiceFormat.CUR):
+        source = S.from_text(inv.csv, inv.format.value, inv.focus_version)
+    elif inv.format == InvoiceFormat.OPENAI:
+        source = S.openai(inv.data)
+    elif inv.format == InvoiceFormat.LINE_ITEMS:
+        source = S.line_items(inv.data)
+    elif cost_explorer is None:  # e.g. a report job: only the invoice functions may call Cost Explorer
+        raise RequestRejected("Cost Explorer pull mode is not available here", [FieldError(
+            "invoice.cost_explorer", "Cost Explorer data can only be pulled by POST /api/v1/invoice/analyze "
+                                     "or /invoice/simulate; pass its analysis as the report source instead")])
+    else:
+        source = S.cost_explorer(cost_explorer(inv.cost_explorer))
+    return _analyze_source(source, inv.format)
+
+
+def analyze_bytes(data: bytes, fmt: InvoiceFormat, focus_version: str | None = None) -> AnalyzeResponse:
+    """A FOCUS or CUR 2.0 export as bytes: CSV, gzip CSV or Parquet (told apart by their first bytes)."""
+    from costplan.services.invoice import sources as S
+
+    return _analyze_source(S.from_bytes(data, fmt.value, focus_version), fmt)
+
+
+def analyze_dataset(dataset, fmt: InvoiceFormat, focus_version: str | None = None) -> AnalyzeResponse:
+    """An export prefix as a ``pyarrow.dataset`` (``export_ports.ExportReader.dataset``): scanned in record
+    batches by DuckDB, never copied whole into memory. Typed Parquet columns are read as they are."""
+    from costplan.services.invoice import sources as S
+
+    return _analyze_source(S.from_dataset(dataset, fmt.value, focus_version), fmt)
 
 
 def simulate(req: SimulateRequest, cost_explorer=None) -> SimulateResponse:
     analysis = req.analysis or analyze(AnalyzeRequest(invoice=req.invoice), cost_explorer)
     return run_scenarios(analysis, req.scenarios)
+
+
+def detect_csv_format(text: str) -> InvoiceFormat:
+    """FOCUS or CUR, told apart by the header row: BilledCost is a mandatory FOCUS column and no CUR column.
+
+    The one rule for every CSV that arrives without a format (a text/csv body, a file dropped under invoices/)."""
+    header = text[:65536].split("\n", 1)[0]
+    return InvoiceFormat.FOCUS if "BilledCost" in header else InvoiceFormat.CUR
+
+
+LINE_ITEM_NUMBERS = ("quantity", "billed_cost", "effective_cost")
+
+
+def line_items_from_csv(text: str) -> list[dict]:
+    """CostPlan line items given as CSV columns (the LineItem field names): one dict per row.
+
+    Empty cells are left out (the field's default applies); numeric cells become numbers where they parse, and
+    otherwise stay text, so that row is reported as a row error like any other bad line item."""
+    import csv
+    import io
+
+    rows, reader = [], csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for record in reader:
+            item = {k.strip().lstrip("\ufeff"): v.strip() for k, v in record.items()
+                    if k is not None and isinstance(v, str) and v.strip() != ""}
+            for name in LINE_ITEM_NUMBERS:
+                try:
+                    item[name] = float(item[name])
+                except (KeyError, ValueError):
+                    pass
+            rows.append(item)
+    except csv.Error as e:
+        raise RequestRejected("The invoice CSV does not parse",
+                              [FieldError("invoice.csv", f"line {reader.line_num}: {e}")]) from None
+    return rows
 
 
 def csv_request(text: str, query: Mapping[str, str]) -> dict:

@@ -3,10 +3,7 @@
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-
 from costplan.catalog.llm import get_llm_catalog
-from costplan.services.invoice_lines import Lines
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import UsageKind
 
@@ -88,15 +85,3 @@ def cheaper_instances(instance_type: str, pricing: str = "on_demand") -> list:
     same = [i for i, a in _instances().values() if a.id == acc.id and i.count == inst.count
             and i.prices[pricing] == i.prices[pricing] and i.prices[pricing] < base]
     return sorted(same, key=lambda i: (i.prices[pricing], i.provider, i.instance_type))
-
-
-def list_prices(lines: Lines) -> np.ndarray:
-    """Per line: the catalog list price of its provider and model (per 1M tokens), NaN when unknown."""
-    memo: dict[tuple[str, str, str], float] = {}
-    out = np.full(len(lines), np.nan)
-    for i, key in enumerate(zip(lines.provider, lines.model, lines.kind)):
-        if key not in memo:
-            q = hosted_quote(*key)
-            memo[key] = q.price if q else np.nan
-        out[i] = memo[key]
-    return out

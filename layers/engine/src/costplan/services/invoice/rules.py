@@ -287,13 +287,13 @@ def aggregate_sql(relation: str, fmt: str, columns: dict[str, str]) -> str:
 
 
 def errors_sql(relation: str, fmt: str, columns: dict[str, str], limit: int) -> str:
-    """Rejected rows' (row, column, reason), first ``limit`` by row and column (DuckDB dialect)."""
+    """Rejected rows' (row, column, reason, total errors), the first ``limit`` by row and column (DuckDB dialect)."""
     cte, errors, names = _checked_cte(relation, fmt, columns)
     parts = [f"SELECT row_no, {_lit(names[c])} AS column_name, {_q('e_' + c)} AS reason FROM chk "
-             f"WHERE {_q('e_' + c)} IS NOT NULL" for c in errors]
+             f"WHERE {_q('e_' + c)} IS NOT NULL AND pre_column IS NULL" for c in errors]
     parts.append("SELECT row_no, pre_column AS column_name, pre_reason AS reason FROM chk WHERE pre_column IS NOT NULL")
-    return f"{cte}\nSELECT row_no, column_name, reason FROM ({' UNION ALL '.join(parts)}) AS e " \
-           f"ORDER BY row_no, column_name, reason LIMIT {int(limit)}"
+    return (f"{cte}\nSELECT row_no, column_name, reason, COUNT(*) OVER () AS total "
+            f"FROM ({' UNION ALL '.join(parts)}) AS e ORDER BY row_no, column_name, reason LIMIT {int(limit)}")
 
 
 @cache

@@ -5,8 +5,9 @@ import json
 from dataclasses import dataclass
 
 from costplan.catalog.billing import batch_discounts
-from costplan.services.invoice_lines import HOUR_KINDS, TOKEN_KINDS, resolve_model
+from costplan.services.invoice.models import resolve_model
 from costplan.services.invoice.prices import PER_MILLION, cheapest_quote, hosted_quote, instance_quote
+from costplan.services.invoice.rules import HOUR_KINDS, TOKEN_KINDS
 from costplan.services.plan_rows import money
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import ScenarioAction, Severity, UsageKind, WarningCode
