@@ -10,8 +10,9 @@ from costplan_contracts.copilot import CopilotRequest
 
 CORPUS = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "data" / "copilot_corpus.jsonl")
           .read_text().splitlines()]
-# Cases the parser gets wrong today; the README lists them. The corpus keeps their correct expectation.
-KNOWN_MISSES = 3
+# Cases the parser gets wrong today; the README lists them. The corpus keeps their correct expectation (with a note).
+# Cases marked "set": "held_out" were written, expectations by hand, before the parser was run on them.
+KNOWN_MISSES = 1
 MIN_ACCURACY = 0.95
 
 
@@ -29,6 +30,7 @@ def _outcome(r) -> dict:
 
 def test_the_corpus_has_at_least_80_phrasings_with_follow_ups():
     assert len(CORPUS) >= 80 and sum(len(c["turns"]) > 1 for c in CORPUS) >= 10
+    assert sum(c.get("set") == "held_out" for c in CORPUS) >= 14
 
 
 def test_parser_accuracy_on_the_corpus_and_every_miss_is_a_listed_one():
@@ -82,3 +84,17 @@ def test_a_typo_in_a_model_name_is_matched_and_says_so():
 def test_the_same_message_gives_a_byte_identical_response():
     msg = CopilotRequest(message="we spend $40k a month on GPT-4o; what if we moved half to Llama 3.3 70B?")
     assert copilot(msg).model_dump_json() == copilot(msg).model_dump_json()
+
+
+def test_markup_in_a_message_never_reaches_the_answer_or_the_questions():
+    r = copilot(CopilotRequest(message="<script>alert(1)</script> gpt-<img src=x onerror=y> 10M tokens a day"))
+    text = r.answer + " ".join(q.question for q in r.questions)
+    assert "<" not in text and ">" not in text and "script" not in text
+
+
+def test_a_figure_out_of_range_is_refused_naming_the_message():
+    from costplan.services.errors import RequestRejected
+
+    with pytest.raises(RequestRejected) as e:
+        copilot(CopilotRequest(message="cheapest for 99999999999999999999 tokens a day, 20% output"))
+    assert e.value.details[0].field == "message" and "tokens_per_month" in e.value.details[0].reason

@@ -14,7 +14,7 @@ from costplan.services.copilot.llm import ToolCaller, understand
 from costplan.services.copilot.names import registry
 from costplan.services.copilot.parser import Parsed, parse
 from costplan.services.copilot.run import run
-from costplan.services.errors import RequestRejected
+from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.copilot import (
     CopilotAssumption,
@@ -95,7 +95,8 @@ def copilot(req: CopilotRequest, backend: ToolCaller | None = None) -> CopilotRe
     try:
         slots = CopilotSlots.model_validate(_merge(p, ctx, follow_up, warn))
     except ValidationError as e:
-        raise RequestRejected("The message gives a figure out of range", []) from e
+        raise RequestRejected("The message gives a figure out of range", [
+            FieldError("message", f"{'.'.join(map(str, err['loc']))}: {err['msg']}") for err in e.errors()]) from None
     for m in p.fuzzy:
         warn.add(WarningCode.COPILOT_NAME_MATCHED, "model", f"A model name was read as {m.canonical}, the closest "
                  "registry entry.", "Name the model exactly if you meant another.", Severity.INFO)
@@ -115,7 +116,9 @@ def copilot(req: CopilotRequest, backend: ToolCaller | None = None) -> CopilotRe
         estimate = _estimate(slots)
     previous = {"intent": ctx.intent.value, "request": ctx.request} if ctx.intent and ctx.request else None
     built = build(intent, slots, estimate, previous)
+    asked = {q.slot for q in questions}
     built.questions[:0] = questions
+    built.questions = [q for i, q in enumerate(built.questions) if i < len(questions) or q.slot not in asked]
     if built.questions:
         built.request = None
     return _respond(intent, CopilotBackend.PARSER, built, slots, _assumptions(p) + built.assumptions, warn, ctx)

@@ -23,7 +23,7 @@ _VERSION = re.compile(r"^(v?\d+(\.\d+)*|\d+(\.\d+)?b|\d+x\d+b|a\d+b|\d+(\.\d+)*-
 QUALIFIERS = frozenset({
     "mini", "nano", "pro", "flash", "sonnet", "haiku", "opus", "turbo", "instruct", "chat", "lite", "large",
     "small", "medium", "max", "plus", "it", "coder", "ultra", "oss", "o", "preview", "scout", "maverick", "r1",
-    "v3", "v3.1", "v2", "reasoner", "fast", "mixtral", "nemo", "codestral", "hermes", "vl", "thinking", "air",
+    "v3", "v3.1", "v2", "reasoner", "fast", "nemo", "vl", "thinking", "air",
     "3.5", "4o"})
 # First-party provider per model family: where spend on a model is assumed to be billed when no provider is named.
 VENDORS = {"gpt": "openai", "o1": "openai", "o3": "openai", "o4": "openai", "claude": "anthropic",

@@ -179,9 +179,11 @@ def _names(text: str, reg: Registry, p: Parsed) -> str:
             end = words[i + hit.words - 1][2]
             before = re.sub(r"\b(?:the|a|an|our|some|of it)\b", " ", text[max(0, s - 30):s])
             slot = "target_model" if (re.search(r"\b(?:to|onto|into|with|for)\s*$", before) and _MOVE.search(text)
-                                      and "model" in p.slots) else "model"
+                                      and ("model" in p.slots or re.search(r"\bwhat if\b", text))) else "model"
             if hit.canonical is None:
                 p.unmatched.append(hit)
+                if slot == "target_model":  # "move half to Llama": the action is known, the model is asked
+                    p.slots.setdefault("scenario", ScenarioAction.SWITCH_MODEL)
             else:
                 if not hit.exact:
                     p.fuzzy.append(hit)
