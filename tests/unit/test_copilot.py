@@ -98,3 +98,14 @@ def test_a_figure_out_of_range_is_refused_naming_the_message():
     with pytest.raises(RequestRejected) as e:
         copilot(CopilotRequest(message="cheapest for 99999999999999999999 tokens a day, 20% output"))
     assert e.value.details[0].field == "message" and "tokens_per_month" in e.value.details[0].reason
+
+
+def test_a_relative_phrase_scales_the_previous_volume_and_one_with_nothing_to_scale_warns():
+    first = copilot(CopilotRequest(message="cheapest for 5M tokens/day with 20% output"))
+    doubled = copilot(CopilotRequest(message="what about with a $100 budget and double the traffic?",
+                                     context=first.context))
+    assert doubled.request["workload"] == {k: 2 * v for k, v in first.request["workload"].items()}
+    assert doubled.request["constraints"] == {"monthly_budget_usd": 100.0}
+    no_budget = copilot(CopilotRequest(message="double the budget", context=first.context))
+    assert no_budget.request == first.request
+    assert [w.code.value for w in no_budget.warnings] == ["SCENARIO_NOT_APPLICABLE"]

@@ -62,10 +62,14 @@ def _merge(p: Parsed, ctx: CopilotContext, follow_up: bool, warn: WarningCollect
             old.pop(k, None)
     merged = {**old, **new}
     for group, f in sorted(p.factors.items()):
-        keys = ("monthly_budget_usd",) if group == "budget" else VOLUME_SLOTS
+        keys = [k for k in (("monthly_budget_usd",) if group == "budget" else VOLUME_SLOTS)
+                if k in merged and k not in new]
         for k in keys:
-            if k in merged and k not in new:
-                merged[k] = merged[k] * f
+            merged[k] = merged[k] * f
+        if not keys:
+            warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, "message", f"A relative change (x{f:g}) had no previous "
+                     f"{'budget' if group == 'budget' else 'volume'} to apply to; it was ignored.",
+                     "State the figure itself.", Severity.INFO)
     return merged
 
 

@@ -41,5 +41,6 @@ def answer(intent: CopilotIntent | None, request: dict | None, result: dict | No
         return (f"From {_usd(result['baseline_monthly'])} to {_usd(result['scenario_monthly'])} a month "
                 f"({_usd(result['delta'])}).")
     if intent == CopilotIntent.EXPLAIN:
-        return str(result.get("summary") or "Explanation below.")
+        winner = result.get("winner")
+        return winner["summary"] if winner else "Fewer than two ranked options: nothing to compare."
     return "Done."

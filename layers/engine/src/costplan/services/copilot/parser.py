@@ -444,8 +444,8 @@ def _keywords(text: str, p: Parsed) -> None:
                 break
     for word, f in FACTORS.items():
         if re.search(rf"\b{word}\b", text) and "share" not in p.slots:
-            target = "budget" if re.search(rf"\b{word}\b[^.]{{0,25}}budget|budget[^.]{{0,15}}\b{word}\b", text) \
-                else "volume"
+            target = "budget" if re.search(rf"\b{word}\b\s+(?:the\s+|our\s+|my\s+|that\s+)?budget|budget\s+"
+                                           rf"(?:is\s+|was\s+|gets\s+)?{word}\b", text) else "volume"
             p.factors.setdefault(target, f)
             break
     if re.search(r"\bbatch\b", text) and ("share" in p.slots or "batch api" in text):
