@@ -41,8 +41,16 @@ def test_parser_accuracy_on_the_corpus_and_every_miss_is_a_listed_one():
     assert len(misses) == KNOWN_MISSES and 1 - len(misses) / len(CORPUS) >= MIN_ACCURACY
 
 
-@pytest.mark.parametrize("case", [c for c in CORPUS if c["request"] and c["intent"] != "explain"][:12],
-                         ids=lambda c: c["turns"][-1][:40])
+def _replay_cases() -> list[dict]:
+    """Per intent: its first single-message case and its first follow-up with a request."""
+    picked = {}
+    for c in CORPUS:
+        if c["request"] and c["intent"] != "explain":
+            picked.setdefault((c["intent"], len(c["turns"]) > 1), c)
+    return list(picked.values())
+
+
+@pytest.mark.parametrize("case", _replay_cases(), ids=lambda c: f"{c['intent']}: {c['turns'][-1][:40]}")
 def test_the_structured_request_replays_as_is_against_its_endpoint(case):
     from tools.template import load_function_module
 
