@@ -96,3 +96,43 @@ def test_a_bedrock_fault_falls_back_to_the_parser_with_a_warning():
     r = copilot(CopilotRequest(message="cheapest for 1B input and 200M output tokens"), backend=backend)
     assert r.backend.value == "parser" and r.warnings[0].code.value == "COPILOT_BACKEND_FALLBACK"
     assert "AccessDenied" not in r.warnings[0].message
+
+
+def test_with_bedrock_configured_priming_never_calls_it_and_builds_no_client(lambda_context, monkeypatch):
+    import snapshot_restore_py
+
+    from costplan.adapters import bedrock, snapstart
+
+    calls = []
+
+    def client():
+        calls.append(1)
+        raise AssertionError("a Bedrock client was built while priming")
+
+    client.cache_clear = lambda: None
+    monkeypatch.setenv(bedrock.MODEL_ENV, MODEL)
+    monkeypatch.setattr(bedrock, "_client", client)
+    (prime, args), = [(f, a) for f, a, _ in snapshot_restore_py.get_before_snapshot() if a and a[0] is mod.app]
+    assert prime(*args) == 200 and calls == []  # the priming request is answered by the parser alone
+    assert snapstart.PRIMING["/api/v1/copilot"][2]["message"]
+
+
+def test_the_backend_is_on_only_when_a_model_id_is_configured():
+    from costplan.adapters.bedrock import backend_from_env
+
+    assert backend_from_env({}) is None and backend_from_env({"COSTPLAN_COPILOT_MODEL_ID": " "}) is None
+    assert backend_from_env({"COSTPLAN_COPILOT_MODEL_ID": MODEL}).model_id == MODEL
+
+
+def test_a_configured_backend_that_fails_still_answers_through_the_handler(lambda_context, monkeypatch):
+    from costplan.adapters import bedrock
+
+    class Down:
+        def converse(self, **_):
+            raise ConnectionError("no route to bedrock")
+
+    monkeypatch.setenv(bedrock.MODEL_ENV, MODEL)
+    monkeypatch.setattr(bedrock, "_client", lambda: Down())
+    status, body, _ = invoke(load_event("copilot_follow_up"), lambda_context)
+    assert status == 200 and body["backend"] == "parser"
+    assert [w["code"] for w in body["warnings"]] == ["COPILOT_BACKEND_FALLBACK"]
