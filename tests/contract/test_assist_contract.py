@@ -16,3 +16,19 @@ WORKLOAD_REQUEST = {
 def test_assist_workload_response_matches_its_snapshot():
     got = estimate_workload(AssistWorkloadRequest.model_validate(WORKLOAD_REQUEST)).model_dump(mode="json")
     check_snapshot("assist_workload", WORKLOAD_REQUEST, got)
+
+
+EXPLAIN_REQUEST = {
+    "plan_llm": {"workload": {"input_tokens_per_month": 1_000_000_000, "output_tokens_per_month": 200_000_000,
+                              "cached_input_share": 0.5, "requests_per_month": 1_000_000},
+                 "model": "deepseek-v3.2", "constraints": {"monthly_budget_usd": 400}, "top_k": 3},
+    "more_options": 2,
+}
+
+
+def test_assist_explain_response_matches_its_snapshot():
+    from costplan.services.assist import explain
+    from costplan_contracts.assist import AssistExplainRequest
+
+    got = explain(AssistExplainRequest.model_validate(EXPLAIN_REQUEST)).model_dump(mode="json")
+    check_snapshot("assist_explain", EXPLAIN_REQUEST, got)

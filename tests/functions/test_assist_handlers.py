@@ -50,3 +50,27 @@ def test_assist_workload_refuses_a_count_sent_as_a_string(lambda_context):
     event = with_body("assist_workload", {"use_case": "chat", "scale": {"daily_active_users": "20000"}})
     status, body, _ = invoke(assist_workload, event, lambda_context)
     assert status == 422 and body["error"]["details"][0]["field"] == "scale.daily_active_users"
+
+
+assist_explain = load_function_module("functions/assist_explain")
+
+
+def test_assist_explain_event_explains_the_winner_with_checked_break_evens(lambda_context):
+    status, body, headers = invoke(assist_explain, load_event("assist_explain"), lambda_context)
+    assert status == 200 and headers["x-correlation-id"] == "req-assist-explain-0001"
+    assert body["kind"] == "plan_llm" and body["winner"]["second"] is not None
+    found = [b for b in body["break_evens"] if b["status"] == "found"]
+    assert found and all(b["checked"] and abs(b["first_cost_usd"] - b["second_cost_usd"]) < 0.005 for b in found)
+    assert {r["constraint"] for r in body["relaxations"]} == {"budget"}
+
+
+def test_assist_explain_takes_a_plan_llm_result_as_returned(lambda_context):
+    _, plan, _ = invoke(plan_llm, load_event("plan_llm"), lambda_context)
+    status, body, _ = invoke(assist_explain, with_body("assist_explain", {"plan_llm_result": plan}), lambda_context)
+    assert status == 200 and body["winner"]["first"]["monthly_cost_usd"] == plan["rows"][0]["monthly_cost_usd"]
+    assert "EXPLAIN_FROM_RESULT" in [w["code"] for w in body["warnings"]]
+
+
+def test_assist_explain_refuses_two_rankings_at_once(lambda_context):
+    status, body, _ = invoke(assist_explain, load_event("assist_explain_bad_field"), lambda_context)
+    assert status == 422 and "give one ranking" in body["error"]["details"][0]["reason"]

@@ -1,11 +1,23 @@
-"""POST /api/v1/assist/workload: a plan/llm workload from an application description."""
+"""POST /api/v1/assist/workload (a plan/llm workload from an application description) and POST /api/v1/assist/explain
+(why a ranking came out as it did: the winner's margin, exclusions, relaxations, exact break-evens)."""
 
 from pydantic import Field, model_validator
 
 from costplan_contracts import bounds as B
 from costplan_contracts.common import ContractModel, Integer, Number, Warning
-from costplan_contracts.enums import SizeUnit, UseCase, WorkloadProfile
-from costplan_contracts.plan_llm import PlanLlmRequest, Slo, Workload
+from costplan_contracts.enums import (
+    BreakEvenStatus,
+    BreakEvenVariable,
+    ConstraintKind,
+    ExplainKind,
+    ReasonCode,
+    SizeUnit,
+    UseCase,
+    WorkloadProfile,
+)
+from costplan_contracts.plan_llm import PlanLlmRequest, PlanLlmResponse, Slo, Workload
+from costplan_contracts.plan_scaling import PlanScalingRequest, PlanScalingResponse
+from costplan_contracts.rank_catalog import RankCatalogRequest, RankCatalogResponse
 
 PER_SESSION_MAX = 1000  # turns per session, steps per turn, retained turns, retrieved chunks
 
@@ -134,4 +146,113 @@ class AssistWorkloadResponse(ContractModel):
     growth: GrowthProjection | None
     assumptions: list[Assumption]
     derivation: list[str] = Field(description="Each step of the arithmetic, with its numbers")
+    warnings: list[Warning]
+
+
+MORE_OPTIONS_MAX = 20
+
+
+class AssistExplainRequest(ContractModel):
+    """One ranking to explain: its request (it is run again, so relaxations and break-evens can be checked), its
+    result, or both (the request is run; the result is not needed). Give one kind only."""
+
+    plan_llm: PlanLlmRequest | None = None
+    rank_catalog: RankCatalogRequest | None = None
+    plan_scaling: PlanScalingRequest | None = None
+    plan_llm_result: PlanLlmResponse | None = None
+    rank_catalog_result: RankCatalogResponse | None = None
+    plan_scaling_result: PlanScalingResponse | None = None
+    more_options: Integer = Field(default=1, ge=1, le=MORE_OPTIONS_MAX,
+                                  description="Relaxations: the smallest change that admits this many more options")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "AssistExplainRequest":
+        kinds = {k for k in ("plan_llm", "rank_catalog", "plan_scaling")
+                 if getattr(self, k) is not None or getattr(self, f"{k}_result") is not None}
+        if len(kinds) != 1:
+            raise ValueError("give one ranking to explain: plan_llm, rank_catalog or plan_scaling (a request, "
+                             "its _result, or both)" + (f"; got {', '.join(sorted(kinds))}" if kinds else ""))
+        return self
+
+    @property
+    def kind(self) -> ExplainKind:
+        return next(k for k in ExplainKind if getattr(self, k.value) is not None
+                    or getattr(self, f"{k.value}_result") is not None)
+
+
+class RankedOption(ContractModel):
+    rank: int
+    label: str = Field(description="provider / model (or offering, or instance type)")
+    monthly_cost_usd: float
+
+
+class CostComponent(ContractModel):
+    """One component of #1's and #2's monthly cost. Where a cost is a product (quantity x price, instances x hourly
+    price) the components are the two effects that make up the difference: first_usd is 0, second_usd the effect."""
+
+    name: str
+    first_usd: float
+    second_usd: float
+    difference_usd: float = Field(description="second - first: what #1 saves on this component (negative: pays more)")
+
+
+class Winner(ContractModel):
+    first: RankedOption
+    second: RankedOption | None
+    margin_usd: float | None = Field(description="#2's monthly cost - #1's")
+    components: list[CostComponent] = Field(description="The cost components, largest difference first")
+    summary: str
+
+
+class ExclusionDriver(ContractModel):
+    reason: ReasonCode
+    count: int
+    share: float = Field(description="Of all exclusions")
+    constraint: ConstraintKind | None = Field(description="The request constraint behind it, if any")
+    explanation: str
+    examples: list[str]
+
+
+class Relaxation(ContractModel):
+    constraint: ConstraintKind
+    field: str = Field(description="The request field to change")
+    current: float | list[str] | None
+    proposed: float | list[str] | None
+    admits: int = Field(description="More options admitted, checked by running the changed request")
+    options: list[str] = Field(description="Those options (up to 10), cheapest first")
+    change: str
+
+
+class BreakEven(ContractModel):
+    variable: BreakEvenVariable
+    status: BreakEvenStatus
+    current: float | None = Field(description="The variable's value in the request (volume: 1)")
+    value: float | None = Field(description="Where #1 and #2 swap (found only)")
+    first_cheaper: str | None = Field(description="'below' or 'above' the break-even: the side on which #1 stays first")
+    first_cost_usd: float | None = Field(description="#1's monthly cost at the break-even, from the model run there")
+    second_cost_usd: float | None
+    checked: bool = Field(description="The request was run at the break-even and the two costs agree to the cent")
+    explanation: str
+
+
+class ConstraintSlack(ContractModel):
+    constraint: ConstraintKind
+    set: bool
+    binding: bool = Field(description="It excludes options that would otherwise be admitted")
+    excluded: int = Field(description="Options it alone excludes")
+    slack: float | None = Field(description="How far #1 is from it (see unit)")
+    unit: str | None
+    cost_of_constraint_usd: float | None = Field(
+        description="#1's cost minus the cheapest option with this constraint dropped (0: it costs nothing)")
+    detail: str
+
+
+class AssistExplainResponse(ContractModel):
+    kind: ExplainKind
+    ranked: int = Field(description="Rows in the ranking explained")
+    winner: Winner | None
+    exclusions: list[ExclusionDriver]
+    relaxations: list[Relaxation]
+    break_evens: list[BreakEven]
+    constraints: list[ConstraintSlack]
     warnings: list[Warning]

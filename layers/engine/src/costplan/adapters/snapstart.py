@@ -61,6 +61,8 @@ PRIMING: dict[str, tuple[str, str, dict | None]] = {
     "/api/v1/meta/bounds": ("GET", "/api/v1/meta/bounds", None),
     "/api/v1/assist/workload": ("POST", "/api/v1/assist/workload", {
         "use_case": "chat", "scale": {"daily_active_users": 1000}}),
+    "/api/v1/assist/explain": ("POST", "/api/v1/assist/explain", {
+        "plan_llm": {"workload": _WORKLOAD, "constraints": {"monthly_budget_usd": 1}, "top_k": 2}}),
     # The deterministic parser only: the Bedrock backend is never called while priming (no client is built).
     "/api/v1/copilot": ("POST", "/api/v1/copilot", {"message": "cheapest for 5M tokens/day with 20% output"}),
 }
