@@ -76,8 +76,8 @@ def _bool(value) -> bool:
 
 def classify(row: Mapping) -> Agg:
     texts = tuple(str(row.get(f"m{i}") or "") for i in range(len(MODEL_COLUMNS)))
-    model = first_model(texts)
     kind = str(row.get("kind") or "")
+    model = first_model(texts) if kind else ""  # no usage kind: never recognised, so no catalog lookup either
     if kind == UsageKind.INSTANCE_HOURS.value and model in gpu_instances():
         kind = UsageKind.GPU_HOURS.value
     if _bool(row.get("rejected")):

@@ -40,6 +40,15 @@ def first_model(texts: tuple[str, ...]) -> str:
     return next((m for m in map(resolve_model, texts) if m), "")
 
 
+@cache
+def _canonical(text: str) -> str:
+    """The catalog's canonical id for ``text`` if it offers that model, else "" (memoised: word runs repeat)."""
+    from costplan.catalog.canonical import canonical_id
+
+    c = canonical_id(text)
+    return c if c in get_llm_catalog().canonical_offerings else ""
+
+
 def _resolve(text: str) -> str:
     t = text.strip().lower()
     if not t:
@@ -50,9 +59,7 @@ def _resolve(text: str) -> str:
     aliases = get_llm_catalog().aliases
     if t in aliases:
         return aliases[t]
-    from costplan.catalog.canonical import canonical_id
-
-    if (c := canonical_id(t)) in get_llm_catalog().canonical_offerings:
+    if c := _canonical(t):
         return c
     words = re.split(r"[\s,;:()\[\]]+", t)
     for size in range(min(6, len(words)), 0, -1):  # the longest run of words that names a model
@@ -60,6 +67,6 @@ def _resolve(text: str) -> str:
             chunk = "-".join(w for w in words[start:start + size] if w)
             if chunk in aliases and not chunk.isdigit() and len(chunk) > 3:
                 return aliases[chunk]
-            if (c := canonical_id(chunk)) in get_llm_catalog().canonical_offerings and len(c) > 3:
+            if (c := _canonical(chunk)) and len(c) > 3:
                 return c
     return ""

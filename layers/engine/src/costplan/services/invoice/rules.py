@@ -61,14 +61,12 @@ UNIT_SCALE_RULES = ((r"^(1k|k|thousand)([^a-z0-9]|$)", 1e3), (r"^(1m|m|million)(
 UNIT_COLUMNS = ("ConsumedUnit", "PricingUnit")
 BATCH_COLUMNS = ("ChargeDescription", "SkuMeter")  # "batch" in either: the provider's batch API was used
 # Model texts, in order: the catalog resolves the first one that names a model or a GPU instance (after the
-# aggregate). Resource columns are high-cardinality, so only the instance type found in them is kept.
-MODEL_COLUMNS = ("x_Model", "x_ModelId", "x_InstanceType", "SkuMeter", "ChargeDescription", "ResourceName",
-                 "ResourceId", "SkuPriceDetails")
-INSTANCE_ONLY = ("ResourceName", "ResourceId")
-INSTANCE_PATTERN = r"((p|g|inf|trn)[0-9][a-z0-9-]*\.[0-9a-z]+)"
+# aggregate, once per distinct text). Resource ids and names are left out: they are per-resource (tens of
+# thousands of distinct values) and name an instance or deployment, not the model or SKU billed.
+MODEL_COLUMNS = ("x_Model", "x_ModelId", "x_InstanceType", "SkuMeter", "ChargeDescription", "SkuPriceDetails")
 TEXT_COLUMNS = ("ProviderName", "ServiceName", "BillingCurrency", "ChargeCategory", "ChargeClass", "ChargeDescription",
                 "SkuMeter", "ConsumedUnit", "PricingUnit", "x_UsageKind", "x_Model", "x_ModelId", "x_InstanceType",
-                "ResourceName", "ResourceId", "SkuPriceDetails", ERROR_COLUMN, ERROR_REASON)
+                "SkuPriceDetails", ERROR_COLUMN, ERROR_REASON)  # the group key: rows are classified per distinct key
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ CUR_SOURCES = {  # CUR 2.0 column -> FOCUS column
     "ServiceName": "line_item_product_code", "BillingCurrency": "line_item_currency_code",
     "ChargeCategory": "line_item_line_item_type", "ChargeDescription": "line_item_line_item_description",
     "SkuMeter": "line_item_usage_type", "x_Model": "product_model", "x_InstanceType": "product_instance_type",
-    "ResourceId": "line_item_resource_id", "ConsumedUnit": "pricing_unit",
+    "ConsumedUnit": "pricing_unit",
 }
 CUR_REQUIRED = ("line_item_usage_type", "line_item_usage_amount", "line_item_unblended_cost",
                 "line_item_usage_start_date")
@@ -210,27 +208,38 @@ def _mapping(fmt: str, columns: dict[str, str]) -> tuple[list[str], dict[str, st
     return select, kinds, names
 
 
-def _checks(kinds: dict[str, str], names: dict[str, str]) -> tuple[list[str], list[str]]:
-    """(select list of the checked CTE: each number's value and error, the period and its error; error columns)."""
-    select, errors = [], []
+def _checks(kinds: dict[str, str]) -> tuple[list[str], list[str], list[str]]:
+    """Per-row work, in two layers: ``num`` parses each number once (and keeps its text), ``chk`` derives the
+    value, a rejected flag and the reason. The period is kept as its first 7 characters (or its month, for a
+    typed timestamp): they alone decide it, so it is checked after the GROUP BY, once per distinct value."""
+    num, chk, errors = [], [], []
+    quote = _lit("'")
     for rule in number_rules():
-        c = _q(rule.column)
-        if kinds[rule.column] == KIND_TEXT:
-            present, value, shown = f"{_text(c)} IS NOT NULL", f"TRY_CAST({_text(c)} AS DOUBLE)", f"SUBSTR({_text(c)}, 1, 40)"
+        c, x = _q(rule.column), rule.column
+        if kinds[x] == KIND_TEXT:
+            num += [f"TRY_CAST({_text(c)} AS DOUBLE) AS {_q('n_' + x)}", f"({_text(c)} IS NOT NULL) AS {_q('p_' + x)}",
+                    f"SUBSTR({_text(c)}, 1, 40) AS {_q('s_' + x)}"]
         else:
-            present, value, shown = f"{c} IS NOT NULL", f"CAST({c} AS DOUBLE)", f"CAST({c} AS VARCHAR)"
-        select.append(f"CASE WHEN {value} - {value} = 0 THEN {value} END AS {_q('v_' + rule.column)}")
-        missing = f"WHEN NOT ({present}) THEN 'empty'" if rule.required else f"WHEN NOT ({present}) THEN NULL"
-        select.append(f"CASE {missing} WHEN {value} IS NULL OR {value} - {value} <> 0 THEN "
-                      f"'not a finite number: ''' || {shown} || '''' END AS {_q('e_' + rule.column)}")
-        errors.append(rule.column)
+            num += [f"CAST({c} AS DOUBLE) AS {_q('n_' + x)}", f"({c} IS NOT NULL) AS {_q('p_' + x)}",
+                    f"CAST({c} AS VARCHAR) AS {_q('s_' + x)}"]
+        n, present, shown = _q("n_" + x), _q("p_" + x), _q("s_" + x)
+        bad = f"({n} IS NULL OR {n} - {n} <> 0)"
+        chk.append(f"CASE WHEN {n} - {n} = 0 THEN {n} END AS {_q('v_' + x)}")
+        chk.append(f"CASE WHEN NOT {present} THEN {'TRUE' if rule.required else 'FALSE'} ELSE {bad} END "
+                   f"AS {_q('b_' + x)}")
+        chk.append(f"CASE WHEN NOT {present} THEN {_lit('empty') if rule.required else 'NULL'} WHEN {bad} THEN "
+                   f"{_lit('not a finite number: ' + chr(39))} || {shown} || {quote} END AS {_q('e_' + x)}")
+        errors.append(x)
     p = _q(PERIOD_COLUMN)
-    text = _text(p)
-    select.append(f"CASE WHEN REGEXP_MATCHES({text}, {_lit(PERIOD_PATTERN)}) THEN SUBSTR({text}, 1, 7) END AS period")
-    select.append(f"CASE WHEN {text} IS NULL THEN 'empty' WHEN NOT REGEXP_MATCHES({text}, {_lit(PERIOD_PATTERN)}) "
-                  f"THEN 'not an ISO date: ''' || SUBSTR({text}, 1, 40) || '''' END AS {_q('e_' + PERIOD_COLUMN)}")
+    if kinds[PERIOD_COLUMN] == KIND_TIME:
+        num += [f"DATE_TRUNC('month', {p}) AS per", f"CAST({p} AS VARCHAR) AS pt"]
+    else:
+        num += [f"SUBSTR({_text(p)}, 1, 7) AS per", f"{_text(p)} AS pt"]
+    chk += ["per", f"CASE WHEN pt IS NULL THEN 'empty' WHEN NOT REGEXP_MATCHES(pt, {_lit(PERIOD_PATTERN)}) "
+                   f"THEN {_lit('not an ISO date: ' + chr(39))} || SUBSTR(pt, 1, 40) || {quote} END "
+                   f"AS {_q('e_' + PERIOD_COLUMN)}"]
     errors.append(PERIOD_COLUMN)
-    return select, errors
+    return num, chk, errors
 
 
 def _classified() -> list[str]:
@@ -247,51 +256,61 @@ def _classified() -> list[str]:
     unit = f"LOWER(COALESCE({', '.join(t[c] for c in UNIT_COLUMNS)}, ''))"
     scale = "CASE " + " ".join(f"WHEN REGEXP_MATCHES({unit}, {_lit(p)}) THEN {s!r}" for p, s in UNIT_SCALE_RULES) + " ELSE 1.0 END"
     batch = " OR ".join(f"STRPOS(LOWER(COALESCE({t[c]}, '')), 'batch') > 0" for c in BATCH_COLUMNS)
-    models = []
-    for i, c in enumerate(MODEL_COLUMNS):
-        expr = (f"REGEXP_EXTRACT(LOWER(COALESCE({t[c]}, '')), {_lit(INSTANCE_PATTERN)}, 1)" if c in INSTANCE_ONLY
-                else f"COALESCE({t[c]}, '')")
-        models.append(f"{expr} AS m{i}")
+    models = [f"COALESCE({t[c]}, '') AS m{i}" for i, c in enumerate(MODEL_COLUMNS)]
     return [f"{provider} AS provider", f"COALESCE({t['ServiceName']}, '') AS service",
             f"COALESCE({', '.join(kinds)}, '') AS kind", f"{scale} AS unit_scale",
             f"UPPER(COALESCE({t['BillingCurrency']}, 'USD')) AS currency", f"{category} AS category",
-            f"({batch}) AS batch", *models, f"{t[ERROR_COLUMN]} AS pre_column", f"{t[ERROR_REASON]} AS pre_reason"]
+            f"({batch}) AS batch", *models]
 
 
 def _checked_cte(relation: str, fmt: str, columns: dict[str, str]) -> tuple[str, list[str], dict[str, str]]:
+    """Per row only what must be per row: numbers, the period and their errors; the text columns pass through."""
     mapped, kinds, names = _mapping(fmt, columns)
-    checks, errors = _checks(kinds, names)
+    num, chk, errors = _checks(kinds)
+    text = ", ".join(_q(c) for c in TEXT_COLUMNS)
     return (f"WITH src AS (SELECT {', '.join(mapped)} FROM {relation}),\n"
-            f"chk AS (SELECT {_q(ROW)} AS row_no, {', '.join(checks)}, {', '.join(_classified())} FROM src)",
-            errors, names)
+            f"num AS (SELECT {_q(ROW)} AS row_no, {', '.join(num)}, {text} FROM src),\n"
+            f"chk AS (SELECT row_no, {', '.join(chk)}, {text} FROM num)", errors, names)
 
 
-GROUP_KEYS = ("rejected", "provider", "service", "kind", "currency", "category", "period", "batch",
-              *(f"m{i}" for i in range(len(MODEL_COLUMNS))))
+OUTPUT_COLUMNS = ("rejected", "provider", "service", "kind", "currency", "category", "period", "batch",
+                  *(f"m{i}" for i in range(len(MODEL_COLUMNS))), "row_count", "billed_cost", "effective_cost",
+                  "quantity", "rows_without_cost", "evidence_rows")
 
 
 def aggregate_sql(relation: str, fmt: str, columns: dict[str, str]) -> str:
-    """The aggregate query (DuckDB dialect) over ``relation`` whose columns have the given value kinds."""
+    """The aggregate query (DuckDB dialect) over ``relation`` whose columns have the given value kinds.
+
+    Rows are summed per distinct raw key first (numbers parsed per row); the classification rules then run
+    once per key, not once per row. Output: ``OUTPUT_COLUMNS``, one row per key (the caller merges)."""
     cte, errors, _ = _checked_cte(relation, fmt, columns)
-    rejected = " OR ".join([f"{_q('e_' + c)} IS NOT NULL" for c in errors] + ["pre_column IS NOT NULL"])
+    bad = " OR ".join(_q("b_" + r.column) for r in number_rules())
+    keys = [f"({bad}) AS bad_number", "per", *(_q(c) for c in TEXT_COLUMNS)]
     tokens = ", ".join(_lit(k) for k in TOKEN_KINDS)
-    qty = f"{_q('v_ConsumedQuantity')} * CASE WHEN kind IN ({tokens}) THEN unit_scale ELSE 1.0 END"
-    keys = [f"({rejected}) AS rejected", *GROUP_KEYS[1:]]
-    keys[GROUP_KEYS.index("period")] = "COALESCE(period, '') AS period"
-    return (f"{cte}\nSELECT {', '.join(keys)}, COUNT(*) AS row_count, "
-            f"SUM({_q('v_BilledCost')}) AS billed_cost, "
+    per = "SUBSTR(CAST(per AS VARCHAR), 1, 7)"
+    valid = f"COALESCE(REGEXP_MATCHES({per}, {_lit(PERIOD_PATTERN)}), FALSE)"
+    return (f"{cte},\n"
+            f"grp AS (SELECT {', '.join(keys)}, COUNT(*) AS row_count, SUM({_q('v_BilledCost')}) AS billed_cost, "
             f"SUM(COALESCE({_q('v_EffectiveCost')}, {_q('v_BilledCost')})) AS effective_cost, "
-            f"SUM({qty}) AS quantity, COUNT(*) FILTER (WHERE {_q('v_BilledCost')} IS NULL) AS rows_without_cost, "
-            f"MIN(row_no, {EVIDENCE_ROWS}) AS evidence_rows\n"
-            f"FROM chk GROUP BY {', '.join(str(i + 1) for i in range(len(GROUP_KEYS)))}")
+            f"SUM({_q('v_ConsumedQuantity')}) AS raw_quantity, "
+            f"COUNT(*) FILTER (WHERE {_q('v_BilledCost')} IS NULL) AS rows_without_cost, "
+            f"MIN(row_no, {EVIDENCE_ROWS}) AS evidence_rows "
+            f"FROM chk GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}),\n"
+            f"cls AS (SELECT grp.*, (bad_number OR {_q(ERROR_COLUMN)} IS NOT NULL OR NOT {valid}) AS rejected, "
+            f"CASE WHEN {valid} THEN {per} ELSE '' END AS period, {', '.join(_classified())} FROM grp)\n"
+            f"SELECT rejected, provider, service, kind, currency, category, period, batch, "
+            f"{', '.join(f'm{i}' for i in range(len(MODEL_COLUMNS)))}, row_count, billed_cost, effective_cost, "
+            f"raw_quantity * CASE WHEN kind IN ({tokens}) THEN unit_scale ELSE 1.0 END AS quantity, "
+            f"rows_without_cost, evidence_rows FROM cls")
 
 
 def errors_sql(relation: str, fmt: str, columns: dict[str, str], limit: int) -> str:
     """Rejected rows' (row, column, reason, total errors), the first ``limit`` by row and column (DuckDB dialect)."""
     cte, errors, names = _checked_cte(relation, fmt, columns)
+    pre_col, pre_reason = _q(ERROR_COLUMN), _q(ERROR_REASON)
     parts = [f"SELECT row_no, {_lit(names[c])} AS column_name, {_q('e_' + c)} AS reason FROM chk "
-             f"WHERE {_q('e_' + c)} IS NOT NULL AND pre_column IS NULL" for c in errors]
-    parts.append("SELECT row_no, pre_column AS column_name, pre_reason AS reason FROM chk WHERE pre_column IS NOT NULL")
+             f"WHERE {_q('e_' + c)} IS NOT NULL AND {pre_col} IS NULL" for c in errors]
+    parts.append(f"SELECT row_no, {pre_col} AS column_name, {pre_reason} AS reason FROM chk WHERE {pre_col} IS NOT NULL")
     return (f"{cte}\nSELECT row_no, column_name, reason, COUNT(*) OVER () AS total "
             f"FROM ({' UNION ALL '.join(parts)}) AS e ORDER BY row_no, column_name, reason LIMIT {int(limit)}")
 

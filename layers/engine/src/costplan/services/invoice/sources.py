@@ -202,21 +202,48 @@ def _parquet(data: bytes, fmt: str, version: str | None) -> Source:
     return Source(lambda: table, fmt, {f.name: kind_of(f.type) for f in table.schema}, v, unknown)
 
 
+def _dictionary_reads(dataset, text_columns: list[str]):
+    """The same files, with the text columns read dictionary-encoded (far less memory, faster GROUP BY): export
+    text columns repeat a few thousand distinct values over millions of rows."""
+    import pyarrow.dataset as ds
+
+    if not isinstance(dataset, ds.FileSystemDataset) or not text_columns:
+        return dataset
+    fmt = dataset.format
+    if isinstance(fmt, ds.ParquetFileFormat):
+        new = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=text_columns))
+    elif isinstance(fmt, ds.CsvFileFormat):
+        pa = _pa()
+        import pyarrow.csv as pacsv
+
+        old = fmt.default_fragment_scan_options.convert_options
+        types = {**old.column_types, **dict.fromkeys(text_columns, pa.dictionary(pa.int32(), pa.string()))}
+        new = ds.CsvFileFormat(parse_options=fmt.parse_options, read_options=fmt.default_fragment_scan_options.read_options,
+                               convert_options=pacsv.ConvertOptions(column_types=types,
+                                                                    strings_can_be_null=old.strings_can_be_null))
+    else:
+        return dataset
+    return ds.dataset(dataset.files, format=new, filesystem=dataset.filesystem)
+
+
 def from_dataset(dataset, fmt: str, version: str | None = None) -> Source:
     """An export prefix (a pyarrow dataset over its files), streamed in record batches and numbered across files."""
     pa = _pa()
+    import numpy as np
+
     names = dataset.schema.names
     mapped = {n: R.cur_name(n) if fmt == "cur" else n.strip() for n in names}
     v, unknown = _check(fmt, list(mapped.values()), version)
     wanted = set(_wanted(fmt, list(mapped.values())))
     cols = [n for n in names if mapped[n] in wanted]
+    text = [n for n in cols if kind_of(dataset.schema.field(n).type) == R.KIND_TEXT]
+    dataset = _dictionary_reads(dataset, text)
     schema = pa.schema([pa.field(mapped[n], dataset.schema.field(n).type) for n in cols] + [pa.field(R.ROW, pa.int64())])
 
     def batches():
         start = 1
         for b in dataset.to_batches(columns=cols):
-            yield pa.RecordBatch.from_arrays([*b.columns, pa.array(range(start, start + b.num_rows), pa.int64())],
-                                             schema=schema)
+            yield pa.RecordBatch.from_arrays([*b.columns, pa.array(np.arange(start, start + b.num_rows))], schema=schema)
             start += b.num_rows
 
     return Source(lambda: pa.RecordBatchReader.from_batches(schema, batches()), fmt,
