@@ -139,3 +139,49 @@ def test_one_ranking_at_a_time():
     with pytest.raises(ValueError, match="give one ranking"):
         AssistExplainRequest.model_validate({"plan_llm": PLAN, "rank_catalog": {
             "workload_type": "rerank", "quantity": {"value": 1000, "unit": "per_1k_searches"}}})
+
+
+def _fake_plan_llm(fixed_at):
+    """plan/llm stand-in for the segment walk: an API row at $60 per unit of volume (1B input tokens at $0.06/1M)
+    and a self-hosted row whose monthly cost steps with the volume, fixed_at(v)."""
+    from types import SimpleNamespace as NS
+
+    from costplan_contracts.enums import Deployment
+
+    def rows_at(v):
+        api = NS(provider="api", model="a", deployment=Deployment.HOSTED_API, monthly_cost_usd=round(60 * v, 6),
+                 unit_prices=NS(input_per_1m=0.06, output_per_1m=0.06, cache_read_per_1m=None, request_per_1k=None))
+        gpu = NS(provider="gpu", model="b", deployment=Deployment.SELF_HOSTED, monthly_cost_usd=fixed_at(v),
+                 unit_prices=NS(input_per_1m=None, output_per_1m=None, cache_read_per_1m=None, request_per_1k=None))
+        return NS(rows=[api, gpu])
+
+    return rows_at, lambda req: rows_at(req.workload.input_tokens_per_month / 1e9)
+
+
+def _volume_break_even(monkeypatch, fixed_at):
+    import costplan.services.plan_llm as plan_module
+    from costplan.services.assist.breakevens import plan_llm_break_evens
+    from costplan.services.warnings import WarningCollector
+
+    rows_at, fake = _fake_plan_llm(fixed_at)
+    monkeypatch.setattr(plan_module, "plan_llm", fake)
+    req = PlanLlmRequest.model_validate({"workload": {"input_tokens_per_month": 1e9, "output_tokens_per_month": 0},
+                                         "deployment": "both"})
+    out = plan_llm_break_evens(req, rows_at(1.0), WarningCollector())
+    return {b.variable: b for b in out}[BreakEvenVariable.MONTHLY_VOLUME]
+
+
+def test_the_volume_break_even_walks_to_the_replica_step_where_the_costs_meet(monkeypatch):
+    """$100 fixed up to 1x, $120 above: the first crossing, 100 / 60 = 1.667x, lies in the $120 segment; its own
+    crossing, 120 / 60 = 2x, lies inside it, where both cost $120."""
+    b = _volume_break_even(monkeypatch, lambda v: 100.0 if v <= 1 else 120.0)
+    assert b.status == BreakEvenStatus.FOUND and b.checked and b.value == pytest.approx(2.0)
+    assert b.first_cost_usd == b.second_cost_usd == 120.0 and "after 1 step" in b.explanation
+    assert b.first_cheaper == "below"
+
+
+def test_a_volume_break_even_that_jumps_past_every_step_is_declined(monkeypatch):
+    """$100 per started unit of volume: each segment's crossing (100 k / 60) lies beyond it, so the costs never
+    meet; the order flips at a step instead."""
+    b = _volume_break_even(monkeypatch, lambda v: 100.0 * -(-v // 1))
+    assert b.status == BreakEvenStatus.DECLINED and b.value is None and "No equal-cost point" in b.explanation

@@ -136,6 +136,9 @@ def plan_llm_break_evens(req: PlanLlmRequest, result: PlanLlmResponse, warn: War
         return out
     weights = (1.0, 1.0)
     if req.objective == Objective.MAX_QUALITY_PER_DOLLAR:
+        if one.quality is None or two.quality is None:
+            why = "The order is by quality per dollar and a ranked row has no quality index: no closed form."
+            return [_result(v, BreakEvenStatus.DECLINED, current[v], why) for v in V]
         weights = (two.quality.index, one.quality.index)  # q1 / c1 >= q2 / c2  <=>  q2 c1 <= q1 c2
     p1, p2 = _prices(one), _prices(two)
     if p1 is None or p2 is None:
