@@ -185,3 +185,25 @@ def test_a_volume_break_even_that_jumps_past_every_step_is_declined(monkeypatch)
     meet; the order flips at a step instead."""
     b = _volume_break_even(monkeypatch, lambda v: 100.0 * -(-v // 1))
     assert b.status == BreakEvenStatus.DECLINED and b.value is None and "No equal-cost point" in b.explanation
+
+
+def test_rank_catalog_llm_tokens_output_share_break_even_checked_against_rank_catalog():
+    from costplan.services.rank_catalog import rank_catalog
+    from costplan_contracts.rank_catalog import RankCatalogRequest
+
+    request = {"workload_type": "llm_tokens", "quantity": {"value": 1000, "unit": "per_1m_tokens"},
+               "output_token_share": 0.2, "constraints": {"providers": ["fireworks"]}, "top_k": 2}
+    out = run({"rank_catalog": request})
+    (b,) = [b for b in out.break_evens if b.variable == BreakEvenVariable.OUTPUT_SHARE]
+    assert b.status == BreakEvenStatus.FOUND and b.checked
+
+    def costs(share):
+        rows = rank_catalog(RankCatalogRequest.model_validate({**request, "output_token_share": share,
+                                                               "top_k": 100})).rows
+        return {f"{r.provider} / {r.offering}": r.monthly_cost_usd for r in rows}
+
+    first, second = out.winner.first.label, out.winner.second.label
+    at, below, above = costs(b.value), costs(b.value * 0.95), costs(min(1.0, b.value * 1.05))
+    assert abs(at[first] - at[second]) < 0.005
+    stays, flips = (below, above) if b.first_cheaper == "below" else (above, below)
+    assert stays[first] < stays[second] and flips[first] > flips[second]

@@ -9,6 +9,7 @@ crossing means agreeing all the way); where they do not, the break-even is decli
 """
 
 from costplan.core.breakeven import (
+    Line,
     RowPrices,
     cached_share_line,
     crossing,
@@ -190,3 +191,39 @@ def result_only_break_evens() -> list[BreakEven]:
     why = ("A result carries its mix rounded to 6 decimals and not its volumes: exact break-evens need the request "
            "(send plan_llm).")
     return [_result(v, BreakEvenStatus.DECLINED, None, why) for v in V]
+
+
+def rank_catalog_output_share(req, result) -> BreakEven:
+    """llm_tokens on rank/catalog: each row costs Q x ((1 - s) input + s output) at output share s, a line in s;
+    the crossing is checked by running rank/catalog there."""
+    from costplan.catalog.services import offerings
+    from costplan.services.rank_catalog import rank_catalog
+
+    one, two = result.rows[0], result.rows[1]
+    by = {(o.provider, o.service, o.offering, o.tier): o for o in offerings("llm_tokens")}
+    found = [by.get((r.provider, r.service, r.offering, r.tier)) for r in (one, two)]
+    current = req.output_token_share
+    if any(o is None or o.input_price is None or o.output_price is None for o in found):
+        return _result(V.OUTPUT_SHARE, BreakEvenStatus.DECLINED, current,
+                       "A ranked offering has no separate input and output price: no crossing to find.")
+    # the same terms as rank/catalog's cost: native quantity x ((1 - s) input_price + s output_price)
+    lines = [Line(a=r.quantity_in_native_units * o.input_price, b=r.quantity_in_native_units * (o.output_price
+                                                                                              - o.input_price))
+             for r, o in zip((one, two), found)]
+    x = crossing(*lines)
+    labels = (f"{one.provider} / {one.offering}", f"{two.provider} / {two.offering}")
+    if x is None or not 0.0 < x < 1.0 or x == current:
+        return _result(V.OUTPUT_SHARE, BreakEvenStatus.NONE_IN_RANGE, current,
+                       f"The costs do not cross at any output share from 0 to 1: {labels[0]} stays first throughout.")
+    again = rank_catalog(req.model_copy(update={
+        "output_token_share": x, "top_k": B.TOP_K_MAX,
+        "constraints": req.constraints.model_copy(update={"monthly_budget_usd": None})}))
+    rows = {(r.provider, r.offering, r.tier): r.monthly_cost_usd for r in again.rows}
+    costs = tuple(rows.get((r.provider, r.offering, r.tier)) for r in (one, two))
+    side = "below" if x > current else "above"
+    if None in costs or abs(costs[0] - costs[1]) > CENT:
+        return _result(V.OUTPUT_SHARE, BreakEvenStatus.FOUND, current, f"{labels[0]} and {labels[1]} swap at output "
+                       f"share {x:.6g} (closed form); not checked: rank/catalog does not rank both there.", x, side)
+    return _result(V.OUTPUT_SHARE, BreakEvenStatus.FOUND, current, (
+        f"{labels[0]} stays first {side} output share {x:.6g}; there both cost ${costs[0]:,.2f}/month (closed form, "
+        "checked by running rank/catalog at the break-even)."), x, side, costs, True)

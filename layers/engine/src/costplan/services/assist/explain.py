@@ -6,7 +6,11 @@ options (found on a run with the constraint dropped, then checked by running the
 break-evens (``costplan.services.assist.breakevens``) and how far each constraint is from binding.
 """
 
-from costplan.services.assist.breakevens import plan_llm_break_evens, result_only_break_evens
+from costplan.services.assist.breakevens import (
+    plan_llm_break_evens,
+    rank_catalog_output_share,
+    result_only_break_evens,
+)
 from costplan.services.assist.relax import plan_llm_constraints, rank_catalog_constraints
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.assist import (
@@ -27,6 +31,7 @@ from costplan_contracts.enums import (
     ReasonCode,
     Severity,
     WarningCode,
+    WorkloadType,
 )
 from costplan_contracts.ranking import Exclusions
 
@@ -153,9 +158,11 @@ def _rank_catalog(req: AssistExplainRequest, warn: WarningCollector) -> AssistEx
                        value=None, first_cheaper=None, first_cost_usd=None, second_cost_usd=None, checked=False,
                        explanation="Every catalog cost is quantity x price with no fixed term: scaling the quantity "
                                    "scales both costs alike, so #1 stays first at every volume.")] if len(rows) > 1 else []
-    if len(rows) > 1 and (request is None or request.workload_type.value == "llm_tokens"):
-        evens.append(_declined(BreakEvenVariable.OUTPUT_SHARE, "Catalog rows carry one blended price per unit; the "
-                                                               "per-direction break-even is on POST /api/v1/plan/llm."))
+    if len(rows) > 1 and request is not None and request.workload_type == WorkloadType.LLM_TOKENS:
+        evens.append(rank_catalog_output_share(request, result))
+    elif len(rows) > 1 and request is None and rows[0].workload_type == WorkloadType.LLM_TOKENS:
+        evens.append(_declined(BreakEvenVariable.OUTPUT_SHARE, "A result alone does not carry the quantity's "
+                                                               "output share exactly: send rank_catalog."))
     relaxations, constraints = ([], []) if request is None else rank_catalog_constraints(request, result,
                                                                                          req.more_options)
     return AssistExplainResponse(kind=ExplainKind.RANK_CATALOG, ranked=len(rows), winner=winner,
