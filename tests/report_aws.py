@@ -125,10 +125,18 @@ def focus_of_size(target_bytes: int) -> str:
 def moto_reports(monkeypatch, lambda_context, faults: "Faults | None" = None):
     """The report backends in moto behind the real adapters; with ``faults``, a test clock, short DLQ peeks and
     the fault hook on the backends' own clients. Yields the clients, URLs, context (and clock, faults, ports)."""
+    from moto.server import ThreadedMotoServer
+
     for k, v in ENV.items():
         monkeypatch.setenv(k, v)
     with mock_aws():
         env = create_backends(monkeypatch)
+        # pyarrow's own S3 client (the export reader) cannot see mock_aws; a moto server in this process
+        # serves the same in-memory buckets over HTTP.
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        monkeypatch.setenv("COSTPLAN_ARROW_S3_ENDPOINT", f"http://{host}:{port}")
         from costplan.adapters import backends
         from costplan.adapters import queue as queue_adapter
 
@@ -141,5 +149,10 @@ def moto_reports(monkeypatch, lambda_context, faults: "Faults | None" = None):
             backends.ports.cache_clear()
             faults.attach(backends.ports())
             env.update(clock=clock, faults=faults, ports=backends.ports())
-        yield env
-        backends.ports.cache_clear()
+        backends.export_places.cache_clear()
+        try:
+            yield env
+        finally:
+            server.stop()
+            backends.ports.cache_clear()
+            backends.export_places.cache_clear()

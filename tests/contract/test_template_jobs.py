@@ -15,7 +15,11 @@ WORKER = RES["ReportWorkerFunction"]["Properties"]
 
 
 def _statements(fn: str) -> list[dict]:
-    policies = RES[fn]["Properties"]["Policies"]
+    """Every statement the function can hold: both branches of a conditional policy (Fn::If) included."""
+    policies = []
+    for p in RES[fn]["Properties"]["Policies"]:
+        branches = p["Fn::If"][1:] if set(p) == {"Fn::If"} else [p]
+        policies += [b for b in branches if b != {"Ref": "AWS::NoValue"}]
     assert all(set(p) == {"Statement"} for p in policies), f"{fn}: explicit statements only, no SAM policy templates"
     return [s for p in policies for s in p["Statement"]]
 

@@ -61,7 +61,7 @@ class Driver:
         monkeypatch.setattr(lambda_context, "get_remaining_time_in_millis", self._remaining_ms)
         real_render = report_jobs.render
 
-        def render(req):
+        def render(req, exports=None):
             if self.trouble and self.short:
                 try:
                     time.sleep(30)  # outlives the invocation: the worker's alarm must interrupt it
@@ -71,7 +71,7 @@ class Driver:
             if self.trouble and self.rng.random() < KILL_RATE:
                 self.counts["workers_killed_mid_render"] += 1
                 raise Killed
-            return real_render(req)
+            return real_render(req, exports)
 
         monkeypatch.setattr(report_jobs, "render", render)
 

@@ -80,13 +80,13 @@ def test_a_render_that_outlives_the_deadline_is_interrupted_and_the_job_fails_ti
     real_render = report_jobs.render
     interrupted = []
 
-    def slow_render(req):
+    def slow_render(req, exports=None):
         try:
             time.sleep(30)  # longer than the whole test may take: only the alarm gets us out
         except JobTimeout:
             interrupted.append(True)
             raise
-        return real_render(req)
+        return real_render(req, exports)
 
     monkeypatch.setattr(report_jobs, "render", slow_render)
     monkeypatch.setattr(lambda_context, "get_remaining_time_in_millis", lambda: (DEADLINE_MARGIN_S + 0.2) * 1000)
@@ -149,7 +149,7 @@ class Killed(BaseException):
 
 
 def test_a_killed_worker_leaves_running_and_the_sweeper_requeues_then_fails_it_timeout(aws, monkeypatch):
-    def killed(req):
+    def killed(req, exports=None):
         raise Killed
 
     monkeypatch.setattr(report_jobs, "render", killed)
@@ -183,7 +183,8 @@ def test_a_774_kb_invoice_dropped_under_invoices_becomes_a_report_and_stays_out_
     assert len(json.dumps(items[0])) < 4096 and "BilledCost" not in json.dumps(items[0])  # pointers, no payload
     key = items[0]["request_key"]["S"]
     stored = json.loads(aws["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read())
-    assert stored["source"]["request"]["invoice"]["csv"] == csv_text
+    # the job's request points at the dropped file (read by the export reader), it does not copy it
+    assert stored["source"]["request"] == {"source": {"s3_prefix": f"s3://{BUCKET}/invoices/november big.csv"}}
     rid = items[0]["report_id"]["S"]
     md = aws["s3"].get_object(Bucket=BUCKET, Key=f"reports/{rid}/report.md")["Body"].read().decode()
     assert "# Invoice analysis: invoices/november big.csv" in md
@@ -203,10 +204,10 @@ def test_a_lost_race_is_not_an_error(aws, monkeypatch):
     rid = job["report_id"]
     real_render = report_jobs.render
 
-    def render_while_the_dlq_handler_fails_the_job(req):
+    def render_while_the_dlq_handler_fails_the_job(req, exports=None):
         aws["ports"].jobs.update(rid, {"status": "failed", "error_code": "DEAD_LETTERED", "error": "moved"},
                                  when={"status": ("running",)})
-        return real_render(req)
+        return real_render(req, exports)
 
     monkeypatch.setattr(report_jobs, "render", render_while_the_dlq_handler_fails_the_job)
     result, _ = _deliver(aws)

@@ -178,7 +178,7 @@ def test_a_rendering_fault_leaves_the_job_retrying_then_failed(aws, monkeypatch)
     _, job = _post(aws, "report_generate_async")
     rid = job["report_id"]
 
-    def explode(req):
+    def explode(req, exports=None):
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(report, "render", explode)

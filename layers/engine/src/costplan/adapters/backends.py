@@ -5,7 +5,14 @@ Environment (read on first use, never at import time):
 - AWS: ``REPORT_BUCKET``, ``JOBS_TABLE``, ``REPORT_QUEUE_URL``, ``REPORT_DLQ_URL`` (the worker and the DLQ
   handler), ``REPORT_URL_EXPIRY_SECONDS`` (default 900).
 - local: ``COSTPLAN_LOCAL_DIR`` (default ``.local-data``, git-ignored) and ``COSTPLAN_PUBLIC_URL``
-  (default ``http://127.0.0.1:3000``) for download links.
+  (default ``http://127.0.0.1:3000``) for download links; ``s3://costplan-local/invoices/...`` is that
+  folder's ``invoices/``.
+- Billing exports (invoice/analyze ``source.s3_prefix``, drops under ``invoices/``): ``COSTPLAN_EXPORT_BUCKET``
+  and ``COSTPLAN_EXPORT_PREFIX`` (empty = export access off; template parameters ExportBucketName and
+  ExportPrefix), ``COSTPLAN_EXPORT_DIR`` (local: the folder standing in for the export bucket); Athena:
+  ``COSTPLAN_ATHENA_WORKGROUP``, ``COSTPLAN_ATHENA_DATABASE``, ``COSTPLAN_ATHENA_TABLE``,
+  ``COSTPLAN_ATHENA_TIMEOUT_S`` (default 45), ``COSTPLAN_ATHENA_MIN_BYTES`` / ``COSTPLAN_ATHENA_MIN_ROWS``
+  (where an export moves from the function to Athena).
 """
 
 import datetime as dt
@@ -20,6 +27,8 @@ from costplan_contracts.bounds import REPORT_MAX_RECEIVES, REPORT_URL_EXPIRY_SEC
 CLIENT_RETRIES = {"mode": "standard", "max_attempts": 3}
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 3, 10
 
+LOCAL_BUCKET = "costplan-local"  # make run: the bucket name that stands for COSTPLAN_LOCAL_DIR
+ATHENA_TIMEOUT_S = 45.0  # under the worker's 60 s; its alarm interrupts a query that would outlive it
 STATUS_PATH = "/api/v1/report/{report_id}"
 FILE_PATH = "/api/v1/report/{report_id}/files/{format}"
 AWS, LOCAL = "aws", "local"
@@ -77,6 +86,42 @@ def _log(event: str, *, report_id: str | None = None, error_code: str | None = N
 
 
 @cache
+def export_places():
+    """Where invoice analysis may read exports from (the report bucket's invoices/, and the configured export)."""
+    from costplan.services.invoice_exports import ExportPlaces
+
+    env = os.environ
+    return ExportPlaces(report_bucket=env.get("REPORT_BUCKET") if mode() == AWS else LOCAL_BUCKET,
+                        export_bucket=env.get("COSTPLAN_EXPORT_BUCKET") or None,
+                        export_prefix=env.get("COSTPLAN_EXPORT_PREFIX", ""))
+
+
+def _exports(root: Path | None = None):
+    """The worker's export adapters: S3 + Athena in AWS, a local folder for ``make run``."""
+    from costplan.adapters.exports import ArrowExportReader, LocalExportLister, S3ExportLister
+    from costplan.services.invoice_exports import ATHENA_MIN_BYTES, ATHENA_MIN_ROWS, ExportAccess
+
+    env, places = os.environ, export_places()
+    limits = {"athena_min_bytes": int(env.get("COSTPLAN_ATHENA_MIN_BYTES", ATHENA_MIN_BYTES)),
+              "athena_min_rows": int(env.get("COSTPLAN_ATHENA_MIN_ROWS", ATHENA_MIN_ROWS))}
+    if root is not None:
+        roots = {LOCAL_BUCKET: root}
+        if places.export_bucket and env.get("COSTPLAN_EXPORT_DIR"):
+            roots[places.export_bucket] = Path(env["COSTPLAN_EXPORT_DIR"])
+        return ExportAccess(places=places, lister=LocalExportLister(roots), reader=ArrowExportReader(), **limits)
+    runner, table = None, None
+    workgroup, database = env.get("COSTPLAN_ATHENA_WORKGROUP"), env.get("COSTPLAN_ATHENA_DATABASE")
+    if workgroup and database and env.get("COSTPLAN_ATHENA_TABLE"):
+        from costplan.adapters.athena import AthenaQueryRunner
+
+        runner = AthenaQueryRunner(workgroup, _client, database=database,
+                                   timeout_s=float(env.get("COSTPLAN_ATHENA_TIMEOUT_S", ATHENA_TIMEOUT_S)))
+        table = f'"{database}"."{env["COSTPLAN_ATHENA_TABLE"]}"'
+    return ExportAccess(places=places, lister=S3ExportLister(_client), reader=ArrowExportReader(), runner=runner,
+                        athena_table=table, **limits)
+
+
+@cache
 def ports() -> Ports:
     from costplan.adapters.jobs import DynamoJobStore, LocalJobStore
     from costplan.adapters.queue import InProcessQueue, LocalDeadLetters, SqsDeadLetters, SqsQueue
@@ -90,7 +135,7 @@ def ports() -> Ports:
                           _client),
             queue=SqsQueue(env["REPORT_QUEUE_URL"], _client),
             dead_letters=SqsDeadLetters(env["REPORT_DLQ_URL"], _client) if env.get("REPORT_DLQ_URL") else None,
-            now=now, log=_log)
+            now=now, log=_log, exports=_exports())
     root = Path(os.environ.get("COSTPLAN_LOCAL_DIR", ".local-data"))
     holder: dict = {}
 
@@ -111,6 +156,7 @@ def ports() -> Ports:
 
     dead = LocalDeadLetters(root)
     p = Ports(jobs=LocalJobStore(root), store=LocalDiskStore(root, _local_url),
-              queue=InProcessQueue(worker, REPORT_MAX_RECEIVES, dead_letter), dead_letters=dead, now=now, log=_log)
+              queue=InProcessQueue(worker, REPORT_MAX_RECEIVES, dead_letter), dead_letters=dead, now=now, log=_log,
+              exports=_exports(root))
     holder["ports"] = p
     return p

@@ -12,10 +12,12 @@ count in the manifest (when the export writes one) becomes the listing's row est
 
 The reader opens the listing as one ``pyarrow.dataset`` over pyarrow's own S3 client: record batches
 are fetched as the engine scans them, never the whole export in memory. CSV columns are read as text
-(every file the same schema, an empty cell NULL as FOCUS reads it; the engine maps and casts them once). The S3 filesystem is built on first
-use with the region and endpoint from the environment (``AWS_REGION``/``AWS_DEFAULT_REGION``,
-``AWS_ENDPOINT_URL_S3``/``AWS_ENDPOINT_URL``), so nothing is captured at import time or in a SnapStart
-snapshot; credentials come from the runtime's environment, as for boto3.
+(every file the same schema, an empty cell NULL as FOCUS reads it; the engine maps and casts them once).
+The S3 filesystem is built on first use with the region and endpoint from the environment
+(``AWS_REGION``/``AWS_DEFAULT_REGION``; ``COSTPLAN_ARROW_S3_ENDPOINT``, else ``AWS_ENDPOINT_URL_S3`` or
+``AWS_ENDPOINT_URL``), so nothing is captured at import time or in a SnapStart snapshot; credentials
+come from the runtime's environment, as for boto3. A prefix that is one object (a file dropped under
+``invoices/``) lists that object alone.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from costplan.services.export_ports import (
 
 MANIFEST_SUFFIX = "manifest.json"  # Data Exports: <export-name>-Manifest.json (matched case-insensitively)
 ROW_COUNT_KEYS = ("numberOfRecords", "totalRowCount", "rowCount", "recordCount")  # whichever the manifest has
+ENDPOINT_ENV = "COSTPLAN_ARROW_S3_ENDPOINT"  # pyarrow's S3 endpoint only (tests: a moto server; local: MinIO)
 MAX_OBJECTS = 100_000  # an export prefix holding more files than this is refused, not listed for ever
 
 
@@ -75,7 +78,9 @@ def build_listing(uri_prefix: str, objects: Iterable[tuple[str, int]], manifests
     """The listing from (uri, size) of every object under the prefix and the parsed manifests found there."""
     sizes = dict(objects)
     named = {uri for m in manifests for uri in m.get("dataFiles", []) if isinstance(uri, str)}
-    if manifests:
+    if uri_prefix in sizes:  # the prefix is one file (a drop under invoices/): that file alone
+        chosen, manifests = [uri_prefix], []
+    elif manifests:
         chosen = sorted(uri for uri in named if uri in sizes)  # a named file not (yet) stored is skipped
     else:
         chosen = sorted(uri for uri in sizes if file_format_of(uri) is not None)
@@ -152,6 +157,8 @@ class LocalExportLister:
 
     def list(self, uri_prefix: str) -> ExportListing:
         base = self.path_of(uri_prefix)
+        if base.is_file():
+            return build_listing(str(base), [(str(base), base.stat().st_size)], [])
         files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
         objects = [(str(p), p.stat().st_size) for p in files]
         manifests = [_manifest(p.read_bytes()) for p in files if p.name.lower().endswith(MANIFEST_SUFFIX)]
@@ -166,7 +173,7 @@ def s3_filesystem(env=None):
 
     env = os.environ if env is None else env
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    endpoint = env.get(ENDPOINT_ENV) or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
     kwargs = {"region": region}
     if endpoint:
         parsed = urlparse(endpoint)

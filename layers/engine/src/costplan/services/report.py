@@ -61,11 +61,18 @@ def report_id(req: ReportRequest) -> str:
     return hashlib.sha256(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:32]
 
 
-def render(req: ReportRequest) -> dict[ReportFormat, bytes]:
-    """Every requested format, byte-identical for the same request."""
+def render(req: ReportRequest, exports=None) -> dict[ReportFormat, bytes]:
+    """Every requested format, byte-identical for the same request (and the same export files). ``exports``
+    (``invoice_exports.ExportAccess``, the worker's) reads an invoice_analyze request's S3 export source."""
     request_model, response_model, service, build = _source(req.source.kind)
     if req.source.request is not None:
-        result = service(_validated(request_model, req.source.request, "source.request"))
+        request = _validated(request_model, req.source.request, "source.request")
+        if getattr(request, "source", None) is not None:  # invoice/analyze of an export in S3
+            from costplan.services.invoice_exports import analyze_source
+
+            result = analyze_source(request.source, exports)
+        else:
+            result = service(request)
     else:
         result = _validated(response_model, req.source.result, "source.result")
     body = build(result, req.title, req.as_of.isoformat() if req.as_of else None, req.baseline_monthly_usd)
@@ -111,6 +118,9 @@ def generate(req: ReportRequest, ports_factory) -> tuple[ReportJob, bool]:
     from costplan_contracts.enums import ReportMode
 
     rid = report_id(req)
+    if req.mode == ReportMode.SYNC and req.source.request is not None and req.source.request.get("source"):
+        raise RequestRejected("An export in S3 is analysed as a job", [
+            FieldError("mode", "source.request.source (an S3 export) needs mode async")])
     if req.mode == ReportMode.SYNC:
         files = render(req)
         return ReportJob(report_id=rid, status=JobStatus.SUCCEEDED, progress=1.0, status_url=status_url(rid),
@@ -146,11 +156,10 @@ def file_for(rid: str, fmt: ReportFormat, ports) -> tuple[str, dict]:
     return job["files"][fmt.value]["key"], job
 
 
-def invoice_report_request(key: str, text: str) -> ReportRequest:
-    """A report request for a billing export dropped under invoices/: FOCUS or CUR, told apart by the header."""
-    from costplan.services.invoice import detect_csv_format  # the one rule text/csv bodies use too
-
-    fmt = detect_csv_format(text).value
+def invoice_report_request(key: str, bucket: str) -> ReportRequest:
+    """A report request for a billing export dropped under invoices/ (CSV, gzip CSV or Parquet; FOCUS or CUR,
+    told from the columns): analysed from S3 by the invoice engine like any ``source.s3_prefix``."""
     return ReportRequest.model_validate({
-        "source": {"kind": ReportKind.INVOICE_ANALYZE.value, "request": {"invoice": {"format": fmt, "csv": text}}},
-        "formats": [f.value for f in ReportFormat], "title": f"Invoice analysis: {key}"[:REPORT_TITLE_MAX]})
+        "source": {"kind": ReportKind.INVOICE_ANALYZE.value, "request": {"source": {"s3_prefix": f"s3://{bucket}/{key}"}}},
+        "formats": [f.value for f in ReportFormat], "mode": "async",
+        "title": f"Invoice analysis: {key}"[:REPORT_TITLE_MAX]})

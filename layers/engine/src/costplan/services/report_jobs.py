@@ -117,6 +117,7 @@ class Ports:
     now: Callable[[], str]  # ISO timestamp; job metadata only, never in a report body
     dead_letters: DeadLetters | None = None
     log: Callable[..., None] = field(default=_no_log)  # log(event, report_id=, error_code=, exc=): server side only
+    exports: object | None = None  # invoice_exports.ExportAccess: the worker reads S3 export sources with it
 
 
 # ---------------------------------------------------------------- errors
@@ -242,14 +243,20 @@ def s3_keys(message: dict) -> list[str]:
 
 
 def _dropped_request(key: str, ports: Ports) -> ReportRequest:
-    raw = ports.store.get(key)  # a fault here is retried: the notification is redelivered
+    """A request dropped under requests/ (read now), or an export dropped under invoices/ (read by the
+    worker through the export adapters, as a ``source.s3_prefix`` of the report bucket)."""
     try:
-        return (ReportRequest.model_validate_json(raw) if key.startswith(REQUESTS_PREFIX)
-                else invoice_report_request(key, raw.decode("utf-8")))
-    except (ValidationError, UnicodeDecodeError) as e:
-        detail = _rejection_detail(e) if isinstance(e, ValidationError) else "the file is not UTF-8 text"
+        if key.startswith(INVOICES_PREFIX):
+            bucket = getattr(getattr(ports.exports, "places", None), "report_bucket", None)
+            if not bucket:
+                raise PoisonMessage(JobErrorCode.INVALID_REQUEST, safe_message(
+                    JobErrorCode.INVALID_REQUEST, f"{key}: this worker has no export access configured"))
+            return invoice_report_request(key, bucket)
+        raw = ports.store.get(key)  # a fault here is retried: the notification is redelivered
+        return ReportRequest.model_validate_json(raw)
+    except ValidationError as e:
         raise PoisonMessage(JobErrorCode.INVALID_REQUEST, safe_message(JobErrorCode.INVALID_REQUEST,
-                                                                       f"{key}: {detail}")) from None
+                                                                       f"{key}: {_rejection_detail(e)}")) from None
 
 
 def _age_s(stamp: str, now: str) -> float:
@@ -303,7 +310,7 @@ def process(rid: str, ports: Ports, receive_count: int = 1, deadline: float | No
             req = ReportRequest.model_validate_json(ports.store.get(running["request_key"]))
         code = JobErrorCode.RENDER_FAILED
         _check(deadline)
-        files = render(req)
+        files = render(req, ports.exports)
         code = JobErrorCode.STORAGE_FAILED
         stored = {}
         for n, (fmt, data) in enumerate(sorted(files.items()), start=1):
