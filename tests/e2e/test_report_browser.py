@@ -48,3 +48,21 @@ def test_screenshot_is_kept(report_html, tmp_path):
     shot = tmp_path / "report.png"
     out = _chromium(report_html, f"--screenshot={shot}", "--window-size=1280,1600", tmp=tmp_path)
     assert out.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_an_invoice_report_renders_its_sections_and_chart_without_console_errors(tmp_path):
+    import json
+    from pathlib import Path
+
+    result = json.loads((Path(__file__).resolve().parents[1] / "golden" / "invoice_analyze_result.json").read_text())
+    body = {"source": {"kind": "invoice_analyze", "result": result}, "formats": ["html"], "title": "October AI bill"}
+    path = tmp_path / "invoice.html"
+    path.write_bytes(next(iter(render(ReportRequest.model_validate(body)).values())))
+    dom = _chromium(path, "--enable-logging=stderr", "--v=0", "--dump-dom", tmp=tmp_path)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for section in ("Opportunities", "Findings", "Reconciliation", "Spend by provider", "Spend by model",
+                    "Spend by usage kind"):
+        assert f"<h2>{section}</h2>" in dom.stdout
+    assert "Ranked options" not in dom.stdout and "-$520.00" in dom.stdout
+    assert len(re.findall(r'<rect class="bar"', dom.stdout)) == len(result["opportunities"][:15])
+    assert [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line] == []
