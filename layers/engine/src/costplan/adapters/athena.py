@@ -22,7 +22,7 @@ from functools import cached_property
 from costplan.services.export_ports import QUERY_CANCELLED, QUERY_FAILED, QUERY_TIMEOUT, QueryError
 
 POLL_FIRST_S, POLL_MAX_S = 0.25, 4.0
-DEFAULT_TIMEOUT_S = 600.0  # the worker passes its own, shorter, deadline
+DEFAULT_TIMEOUT_S = 600.0  # the report worker passes a shorter one
 ERROR_CATEGORIES = {1: "system", 2: "user", 3: "other"}  # AthenaError.ErrorCategory
 
 _INT = {"tinyint", "smallint", "integer", "int", "bigint"}
@@ -53,7 +53,6 @@ class AthenaQueryRunner:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.workgroup, self.database, self.timeout_s = workgroup, database, timeout_s
         self._factory, self._clock, self._sleep = client_factory, clock, sleep
-        self.deadline: float | None = None  # an absolute clock() value; the worker sets its own (the earlier wins)
 
     @cached_property
     def client(self):  # built on first use
@@ -62,9 +61,7 @@ class AthenaQueryRunner:
     def run(self, sql: str) -> list[dict]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        until = self._clock() + self.timeout_s
-        if self.deadline is not None:
-            until = min(until, self.deadline)
+        until = self._clock() + self.timeout_s  # below the worker's own deadline (backends.ATHENA_TIMEOUT_S)
         context = {"QueryExecutionContext": {"Database": self.database}} if self.database else {}
         try:
             qid = self.client.start_query_execution(QueryString=sql, WorkGroup=self.workgroup,
