@@ -117,3 +117,28 @@ def test_a_relative_phrase_scales_the_previous_volume_and_one_with_nothing_to_sc
     no_budget = copilot(CopilotRequest(message="double the budget", context=first.context))
     assert no_budget.request == first.request
     assert [w.code.value for w in no_budget.warnings] == ["SCENARIO_NOT_APPLICABLE"]
+
+
+_WORDS = ["cheapest", "5M", "tokens", "/day", "20%", "output", "$2k", "a month", "gpt-4o", "llama", "3.3", "70b",
+          "fine-tune", "lora", "rps", "p95", "under", "500", "ms", "what if", "move", "half", "to", "double", "budget",
+          "exclude", "openai", "images", "hours of audio", "per request", "replicas", "3 billion", "why", ",", "."]
+
+
+def test_any_message_is_answered_or_refused_naming_the_message_never_a_crash():
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from costplan.services.errors import RequestRejected
+
+    @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(st.text(min_size=1, max_size=300),
+                     st.lists(st.sampled_from(_WORDS), min_size=1, max_size=25).map(" ".join)))
+    def check(message):
+        try:
+            r = copilot(CopilotRequest(message=message))
+        except RequestRejected as e:
+            assert e.details and all(d.field == "message" for d in e.details)
+            return
+        assert (r.request is None) == bool(r.questions) or r.intent is None
+
+    check()
