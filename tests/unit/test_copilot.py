@@ -142,3 +142,11 @@ def test_any_message_is_answered_or_refused_naming_the_message_never_a_crash():
         assert (r.request is None) == bool(r.questions) or r.intent is None
 
     check()
+
+
+def test_a_user_count_assist_workload_refuses_is_a_refusal_naming_the_message():
+    from costplan.services.errors import RequestRejected
+
+    with pytest.raises(RequestRejected) as e:
+        copilot(CopilotRequest(message="a support chatbot for 99999999999999 daily users"))
+    assert [d.field for d in e.value.details] == ["message"] and "daily_active_users" in e.value.details[0].reason

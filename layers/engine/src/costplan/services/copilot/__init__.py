@@ -136,7 +136,13 @@ def _estimate(slots: CopilotSlots) -> dict | None:
     from costplan.services.assist import estimate_workload  # another domain's public entry point
     from costplan_contracts.assist import AssistWorkloadRequest
 
-    out = estimate_workload(AssistWorkloadRequest.model_validate(wreq))
+    try:
+        out = estimate_workload(AssistWorkloadRequest.model_validate(wreq))
+    except ValidationError as e:
+        raise RequestRejected("The message gives a figure assist/workload refuses", [
+            FieldError("message", f"{'.'.join(map(str, err['loc']))}: {err['msg']}") for err in e.errors()]) from None
+    except RequestRejected as e:
+        raise RequestRejected(e.message, [FieldError("message", f"{d.field}: {d.reason}") for d in e.details]) from None
     workload = out.workload.model_dump(mode="json", exclude_defaults=True)
     assumptions = [CopilotAssumption(field=f"workload ({a.name})", value=a.value, source=a.source,
                                      override=f"assist/workload {a.override}")
