@@ -150,3 +150,8 @@ def test_a_user_count_assist_workload_refuses_is_a_refusal_naming_the_message():
     with pytest.raises(RequestRejected) as e:
         copilot(CopilotRequest(message="a support chatbot for 99999999999999 daily users"))
     assert [d.field for d in e.value.details] == ["message"] and "daily_active_users" in e.value.details[0].reason
+
+
+def test_one_side_and_an_output_share_give_the_other_side():
+    r = copilot(CopilotRequest(message="100M input tokens a month, 20% output"))
+    assert r.request["workload"] == {"input_tokens_per_month": 1e8, "output_tokens_per_month": 2.5e7}

@@ -69,10 +69,16 @@ def workload_of(s: CopilotSlots, built: Built) -> dict | None:
                                       else "input_tokens_per_month", "How many tokens go the other way each month?",
                                       ["200M output tokens a month", "20% output"]))
             return None
-        if total is None:
-            known = s.input_tokens_per_month if s.input_tokens_per_month is not None else s.output_tokens_per_month
-            share = s.output_share if s.input_tokens_per_month is not None else 1 - s.output_share
-            total = known / (1 - share) if s.input_tokens_per_month is not None and share < 1 else known / max(1 - share, 1e-9)
+        if total is None:  # one side and the output share: the other side follows
+            if s.input_tokens_per_month is not None:
+                side, part = s.input_tokens_per_month, 1 - s.output_share
+            else:
+                side, part = s.output_tokens_per_month, s.output_share
+            if part <= 0:
+                built.questions.append(_q("output_share", "That output share leaves no tokens on the stated side; "
+                                                          "how many tokens go each way?", ["200M output tokens a month"]))
+                return None
+            total = side / part
         if s.output_share is None:
             built.questions.append(_q("output_share", "What share of those tokens is output (the model's answers)?",
                                       ["20% output", "300 output tokens per request"]))
