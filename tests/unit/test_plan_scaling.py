@@ -241,3 +241,50 @@ def test_hosted_only_requests_are_unchanged_by_self_hosted_options():
 @pytest.mark.integration
 def test_calibration_artifact_is_reproducible():
     assert calibrate.render(calibrate.fit()) == calibrate.OUT.read_text()
+
+
+# --- FP4 on Blackwell, priced MI300X (issue 11 leftovers) ----------------------------------------------------------
+
+def test_fp4_on_blackwell_is_sized_as_a_calibrated_configuration():
+    out = scaling(precision="fp4")
+    assert out.configurations
+    for c in out.configurations:
+        assert c.precision == "fp4" and c.accelerator.startswith("NVIDIA B200")
+        # the basis: calibrated on the 20 B200 FP4 results, thin where the TP degree rests on fewer than 5 (TP8)
+        assert (c.throughput_basis == ThroughputBasis.CALIBRATED) == (c.evidence_points >= 5)
+    top = out.configurations[0]
+    assert (top.instance_type, top.gpus_per_replica, top.throughput_basis) == ("1x_B200_SECURE", 1,
+                                                                                ThroughputBasis.CALIBRATED)
+    assert top.weights_gb == pytest.approx(70.6 * 0.5625, abs=0.05)  # NVFP4: 4.5 bits per parameter
+    assert top.monthly_cost_usd == pytest.approx(top.instances_at_peak * 7.99 * 730)
+    # Hopper and Ampere have no FP4 tensor cores: excluded, never costed at another precision's speed
+    assert out.exclusions.by_reason[ReasonCode.PRECISION_UNSUPPORTED].count > 0
+    # NVFP4 weights (4.5 bits) leave room for a 70B on one B200: the cheapest replica is one GPU
+    assert min(c.gpus_per_replica for c in out.configurations) == 1
+
+
+def test_fp4_serves_more_per_b200_than_fp8():
+    fp4 = scaling(precision="fp4", instance_types=["1x_B200_SECURE"]).configurations[0]
+    fp8 = scaling(precision="fp8", instance_types=["1x_B200_SECURE"]).configurations[0]
+    assert fp4.capacity_per_replica.offline_requests_per_s > fp8.capacity_per_replica.offline_requests_per_s
+    assert fp4.monthly_cost_usd <= fp8.monthly_cost_usd
+
+
+def test_fp4_moe_is_not_costed_on_a_guess():
+    out = scaling(model="qwen3-235b-a22b", precision="fp4")  # its 20 B200 results are not reproduced within 1.6x
+    assert not out.configurations
+    assert out.exclusions.by_reason[ReasonCode.MISSING_THROUGHPUT].count > 0
+
+
+def test_mi300x_is_priced_and_sized_from_a_measured_throughput_only():
+    mi300x = ["1x_MI300X_SECURE", "8x_MI300X_SECURE"]
+    modelled = scaling(instance_types=mi300x)
+    assert not modelled.configurations  # the AMD group is uncalibrated: no fitted guess
+    assert modelled.exclusions.by_reason[ReasonCode.MISSING_THROUGHPUT].count > 0
+    measured = {"instance_type": "1x_MI300X_SECURE", "precision": "fp8", "gpus_per_replica": 1,
+                "output_tokens_per_s": 1500}
+    out = scaling(instance_types=mi300x, measured_throughput=[measured])
+    c = out.configurations[0]
+    assert (c.provider, c.instance_type, c.throughput_basis) == ("runpod", "1x_MI300X_SECURE", ThroughputBasis.MEASURED)
+    assert c.instance_usd_per_hour == 2.49 and c.monthly_cost_usd == pytest.approx(c.instances_at_peak * 2.49 * 730)
+    assert c.price_provenance.as_of == "2026-11-28" and "skypilot-catalog" in c.price_provenance.source

@@ -171,6 +171,7 @@ class Precision(StrEnum):
     BF16 = "bf16"
     FP8 = "fp8"
     INT4 = "int4"
+    FP4 = "fp4"  # NVFP4 weights and activations, FP8 KV cache: Blackwell (B200, GB200) only
 
 
 class PricingModel(StrEnum):

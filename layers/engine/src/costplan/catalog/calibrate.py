@@ -13,7 +13,13 @@ so the error reported for them is out-of-sample. The fit, in stages:
    tokens/s. Offline rows are predicted at the model's maximum throughput, rows with a stated
    concurrency as a closed loop of that many clients (``costplan.core.throughput.closed_loop``).
 2. One throughput factor per calibration group (vendor, precision, dense or MoE): the geometric
-   mean of measured / predicted over the group's fit rows.
+   mean of measured / predicted over the group's fit rows. A group outside the reference set with at
+   least ``MIN_POINTS`` fit rows gets three, by grid search on the squared log error: ``factor`` on the
+   memory terms, ``compute_factor`` on the compute terms and ``step_overhead_s``, a fixed time per
+   decode step (kernel launches, tensor-parallel all-reduce). One factor cannot carry a GPU's decode at
+   small batch, its compute-bound prefill and large batches, and a per-step cost that does not shrink
+   with the model: MI300X's published batch-1 step is 8.4 ms for 70B and 23.6 ms for 405B on 8 GPUs,
+   a 2.8x ratio for 5.75x the weights. Thin groups keep one factor for both terms and no overhead.
 3. Latency terms on the latency fit rows: ``request_overhead_s`` and ``prefill_chunk_tokens``,
    by grid search on the squared log error of TTFT and inter-token latency together.
 
@@ -29,6 +35,7 @@ Run: ``python -m costplan.catalog.calibrate``.
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +60,8 @@ EFF_FLOPS_GRID = np.round(np.arange(0.15, 0.851, 0.01), 2)
 OVERHEAD_GRID = np.round(np.arange(0.0, 0.0501, 0.0025), 4)
 CHUNK_GRID = (512.0, 1024.0, 2048.0, 4096.0, 8192.0, 16384.0)
 BURSTINESS_GRID = (0.0, 1.0, 3.0, 7.0, 15.0, 31.0)
+PAIR_RANGE, PAIR_STEPS, PAIR_REFINE = (0.05, 4.0), 41, 0.12  # (factor, compute_factor) search: log grid, then +-12%
+STEP_OVERHEAD_GRID = (0.0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.015)  # s per step
 DEFAULT_LATENCY = {"request_overhead_s": 0.0, "prefill_chunk_tokens": 2048.0, "queue_burstiness": 0.0}
 
 
@@ -109,20 +118,23 @@ def _configs(rows: list[dict], factors: dict | None = None) -> Configs:
         tflops=col(lambda b: b["tflops"]), calibrated=np.ones(len(rows), bool), supported=np.ones(len(rows), bool),
         max_context=col(lambda b: max(b["model"].max_context, b["isl"] + b["osl"])),
         throughput_factor=None if factors is None else col(lambda b: factors.get(b["group"], {}).get("factor", 1.0)),
+        compute_factor=None if factors is None else col(
+            lambda b: factors.get(b["group"], {}).get("compute_factor", factors.get(b["group"], {}).get("factor", 1.0))),
+        step_overhead_s=None if factors is None else col(lambda b: factors.get(b["group"], {}).get("step_overhead_s", 0.0)),
     )
 
 
-def simulate(rows: list[dict], eff: Efficiency, factors: dict | None = None):
+def simulate(rows: list[dict], eff: Efficiency, factors: dict | None = None, configs: Configs | None = None):
     """The closed-loop steady state of every row (offline rows at the maximum throughput), vectorised."""
-    c = _configs(rows, factors)
+    c = configs if configs is not None else _configs(rows, factors)
     shape = Shape(np.array([b["isl"] for b in rows]), np.array([b["osl"] for b in rows]))
     t = terms(c, shape, eff)
     return t, closed_loop(t, np.array([b["concurrency"] for b in rows]))
 
 
-def predict(rows: list[dict], eff: Efficiency, factors: dict | None = None) -> np.ndarray:
+def predict(rows: list[dict], eff: Efficiency, factors: dict | None = None, configs: Configs | None = None) -> np.ndarray:
     """Predicted tokens/s in each row's metric (output or total)."""
-    _, load = simulate(rows, eff, factors)
+    _, load = simulate(rows, eff, factors, configs)
     rps = load.requests_per_s
     out = np.array([b["osl"] for b in rows]) * rps
     total = np.array([b["isl"] + b["osl"] for b in rows]) * rps
@@ -160,16 +172,53 @@ def _fit_physical(ref: list[dict]) -> tuple[float, float]:
     return best[1], best[2]
 
 
+def _triple_loss(rows: list[dict], eff: Efficiency, triples: np.ndarray) -> np.ndarray:
+    """Sum of squared log(predicted/measured) over ``rows`` for every (factor, compute_factor, step_overhead_s)."""
+    n = len(rows)
+    base = _configs(rows)
+    tile = lambda a: np.tile(a, len(triples))  # noqa: E731
+    c = Configs(**{k: tile(getattr(base, k)) for k in ("total_params_b", "active_params_b", "kv_bytes_per_token",
+                   "bytes_per_param", "gpus", "memory_gb", "bandwidth_gb_s", "tflops", "calibrated", "supported",
+                   "max_context")})
+    c = replace(c, throughput_factor=np.repeat(triples[:, 0], n), compute_factor=np.repeat(triples[:, 1], n),
+                step_overhead_s=np.repeat(triples[:, 2], n))
+    pred = predict(rows * len(triples), eff, configs=c).reshape(len(triples), n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = np.sum(np.log(pred / np.array([b["measured"] for b in rows])) ** 2, axis=1)
+    return np.where(np.isfinite(loss), loss, np.inf)
+
+
+def _fit_triple(rows: list[dict], eff: Efficiency) -> tuple[float, float, float]:
+    """(factor, compute_factor, step_overhead_s) minimising the squared log error: a grid (log grid for the two
+    factors), then a finer factor grid around its best at the best overhead. The first minimum wins: deterministic."""
+    coarse = np.exp(np.linspace(math.log(PAIR_RANGE[0]), math.log(PAIR_RANGE[1]), PAIR_STEPS))
+    triples = np.array([(f, g, t) for t in STEP_OVERHEAD_GRID for f in coarse for g in coarse])
+    f, g, t = triples[int(np.argmin(_triple_loss(rows, eff, triples)))]
+    fine = np.exp(np.linspace(-PAIR_REFINE, PAIR_REFINE, PAIR_STEPS))
+    triples = np.array([(ff, gg, t) for ff in f * fine for gg in g * fine])
+    f, g, t = triples[int(np.argmin(_triple_loss(rows, eff, triples)))]
+    return float(f), float(g), float(t)
+
+
 def _fit_groups(rows: list[dict], eff: Efficiency) -> dict:
     log_ratio = np.log(np.array([b["measured"] for b in rows]) / predict(rows, eff))
     groups = {}
     for key in sorted({b["group"] for b in rows}):
         sel = np.array([b["group"] == key for b in rows])
-        factor = float(np.exp(np.mean(log_ratio[sel])))
-        residual = np.abs(log_ratio[sel] - math.log(factor))
-        within = bool(np.max(residual) <= math.log(TOLERANCE))
         points = int(sel.sum())
-        groups[key] = {"factor": round(factor, 4), "points": points, "max_abs_log_error": round(float(residual.max()), 4),
+        group_rows = [b for b, s in zip(rows, sel) if s]
+        if points >= MIN_POINTS and not _is_reference(group_rows[0]):
+            factor, compute, overhead = (round(v, 4) for v in _fit_triple(group_rows, eff))
+            fitted = {key: {"factor": factor, "compute_factor": compute, "step_overhead_s": overhead}}
+            residual = np.abs(np.log(np.array([b["measured"] for b in group_rows]) / predict(group_rows, eff, fitted)))
+            n_factors = 3
+        else:
+            factor = round(float(np.exp(np.mean(log_ratio[sel]))), 4)
+            compute, overhead, n_factors = factor, 0.0, 1
+            residual = np.abs(log_ratio[sel] - math.log(factor))
+        within = bool(np.max(residual) <= math.log(TOLERANCE))
+        groups[key] = {"factor": factor, "compute_factor": compute, "step_overhead_s": overhead,
+                       "factors_fitted": n_factors, "points": points, "max_abs_log_error": round(float(residual.max()), 4),
                        "median_abs_error": _median_error(np.exp(residual)), "calibrated": within,
                        "basis": ("calibrated" if points >= MIN_POINTS else "thin") if within else "uncalibrated"}
     return groups

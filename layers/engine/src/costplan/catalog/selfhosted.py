@@ -41,6 +41,7 @@ class Accelerator:
     fp8_tflops: float
     source: str
     as_of: str
+    fp4_tflops: float = float("nan")  # dense FP4 (NVFP4) tensor throughput; NaN where the GPU has none
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def _accelerators() -> dict[str, Accelerator]:
         id=r["accelerator_id"], vendor=r["vendor"], name=r["name"], memory_gb=_num(r["memory_gb"]),
         bandwidth_gb_s=_num(r["memory_bandwidth_gb_s"]), bf16_tflops=_num(r["bf16_dense_tflops"]),
         fp8_tflops=_num(r["fp8_dense_tflops"]), source=r["source"], as_of=r["as_of"],
+        fp4_tflops=_num(r.get("fp4_dense_tflops")),
     ) for r in _rows("accelerators.csv")}
 
 
@@ -137,8 +139,9 @@ def _efficiency(cal: dict) -> Efficiency:
 
 
 def compute_tflops(acc: Accelerator, precision: str) -> float:
-    """Dense TFLOPs the precision computes at: fp8 on FP8 tensor cores; bf16 and int4 (weight-only) at bf16."""
-    return acc.fp8_tflops if precision == "fp8" else acc.bf16_tflops
+    """Dense TFLOPs the precision computes at: fp8 on FP8 tensor cores, fp4 (NVFP4 weights and activations) on FP4
+    tensor cores (NaN: unsupported, e.g. Hopper, MI300X); bf16 and int4 (weight-only) at bf16."""
+    return {"fp8": acc.fp8_tflops, "fp4": acc.fp4_tflops}.get(precision, acc.bf16_tflops)
 
 
 def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | None = None,
@@ -172,6 +175,8 @@ def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | 
         supported=col(lambda r: not np.isnan(compute_tflops(r[7], r[8])), bool),
         max_context=col(lambda r: r[5].max_context),
         throughput_factor=col(lambda r: group(r)["factor"] if group(r) else np.nan),
+        compute_factor=col(lambda r: group(r).get("compute_factor", group(r)["factor"]) if group(r) else np.nan),
+        step_overhead_s=col(lambda r: group(r).get("step_overhead_s", 0.0) if group(r) else 0.0),
     )
     return Grid(
         model=col(lambda r: r[0], np.int64), instance=col(lambda r: r[1], np.int64),

@@ -12,11 +12,13 @@ Memory per replica (tensor parallel across ``gpus`` GPUs of one instance)::
     kv_per_seq  = kv_bytes_per_token x context_tokens / 1e9
     batch_max   = floor(min(kv_budget / kv_per_seq, max_batch))
 
-Speeds (``f`` is the calibration group's throughput factor; it slows or speeds every term alike)::
+Speeds (``f`` is the calibration group's throughput factor; ``g`` its compute factor, which equals ``f`` unless the
+group was fitted on enough public results to separate what its memory streams from what its tensor cores compute)::
 
     bw_eff      = gpus x bandwidth x eff_bw x tp_eff x f
-    flops_eff   = gpus x tflops x 1e12 x eff_flops x tp_eff x f
-    a           = weights_gb / bw_eff                            s per step to stream the weights
+    flops_eff   = gpus x tflops x 1e12 x eff_flops x tp_eff x g
+    a           = weights_gb / bw_eff + t0                       s per step to stream the weights (t0: the group's
+                                                                 fixed per-step overhead, 0 unless fitted)
     b           = kv_bytes_per_token x avg_context / 1e9 / bw_eff   s per step per sequence (KV reads)
     c           = 2 x active_params_b x 1e9 / flops_eff          s of compute per token
 
@@ -67,8 +69,14 @@ from enum import IntEnum
 
 import numpy as np
 
-BYTES_PER_PARAM = {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
-KV_BYTES = {"bf16": 2.0, "fp8": 1.0, "int4": 2.0}  # int4 is weight-only; the KV cache stays 16-bit
+# fp4 is NVFP4 (Blackwell, weights and activations): 4-bit E2M1 values plus one FP8 (E4M3) scale per 16 values =
+# 4.5 bits per parameter (https://developer.nvidia.com/blog/introducing-nvfp4-for-efficient-and-accurate-low-precision-
+# inference/; NVIDIA's FP4 checkpoints, e.g. huggingface.co/nvidia/Llama-3.1-405B-Instruct-FP4, quote ~3.5x less
+# memory than 16-bit, i.e. ~4.6 bits). The KV cache is not part of the FP4 quantization; it is set at serve time
+# and FP8 is the recommended setting (huggingface.co/Kaleto/Llama-3.3-70B-Instruct-NVFP4: "KV cache configurable at
+# serve time (FP8 recommended)"), as for this catalog's fp8 rows. A 16-bit KV cache would halve the batch memory holds.
+BYTES_PER_PARAM = {"bf16": 2.0, "fp8": 1.0, "int4": 0.5, "fp4": 0.5625}
+KV_BYTES = {"bf16": 2.0, "fp8": 1.0, "int4": 2.0, "fp4": 1.0}  # int4 is weight-only; the KV cache stays 16-bit
 BISECTION_STEPS = 60
 
 
@@ -112,6 +120,8 @@ class Configs:
     supported: np.ndarray  # bool: the accelerator runs this precision
     max_context: np.ndarray
     throughput_factor: np.ndarray | None = None  # per calibration group (vendor, precision, dense/MoE); None = 1
+    compute_factor: np.ndarray | None = None  # per group, on the compute terms only; None = throughput_factor
+    step_overhead_s: np.ndarray | None = None  # per group: fixed time per step (launches, TP all-reduce); None = 0
 
 
 @dataclass(frozen=True)
@@ -175,13 +185,15 @@ class Static:
 def static_capacity(c: Configs, eff: Efficiency) -> Static:
     tpe = tp_efficiency(c.gpus, eff.tp_eff)
     factor = 1.0 if c.throughput_factor is None else c.throughput_factor
+    compute = factor if c.compute_factor is None else c.compute_factor
     weights = c.total_params_b * c.bytes_per_param
     kv_budget = c.gpus * (c.memory_gb * eff.mem_util - eff.overhead_gb) - weights
     with np.errstate(divide="ignore", invalid="ignore"):
         bw = c.gpus * c.bandwidth_gb_s * eff.eff_bw * tpe * factor
-        flops = c.gpus * c.tflops * 1e12 * eff.eff_flops * tpe * factor
-        a_mem = weights / bw
-    unknown = ~c.calibrated | np.isnan(c.bandwidth_gb_s) | np.isnan(c.tflops) | np.isnan(factor)
+        flops = c.gpus * c.tflops * 1e12 * eff.eff_flops * tpe * compute
+        a_mem = weights / bw + (0.0 if c.step_overhead_s is None else c.step_overhead_s)
+    unknown = (~c.calibrated | np.isnan(c.bandwidth_gb_s) | np.isnan(c.tflops) | np.isnan(factor)
+               | np.isnan(compute))
     fit = np.zeros(weights.shape, np.int8)
     for condition, code in ((kv_budget <= 0, Fit.MODEL_DOES_NOT_FIT), (unknown, Fit.MISSING_THROUGHPUT),
                             (~c.supported, Fit.PRECISION_UNSUPPORTED)):  # reversed: the first check wins
