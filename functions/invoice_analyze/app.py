@@ -8,22 +8,24 @@ from fastapi.responses import JSONResponse
 
 from costplan.adapters.backends import export_places, ports
 from costplan.adapters.cost_explorer import fetch
-from costplan.adapters.http import TextBody, create_app, lambda_handler
+from costplan.adapters.http import TextBody, bodies_openapi, create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
-from costplan.services.invoice import analyze, csv_request
+from costplan.services.invoice import analyze, csv_request, parquet_request
 from costplan.services.invoice_exports import submit
 from costplan_contracts.bounds import INVOICE_BODY_MAX_BYTES
-from costplan_contracts.invoice import CSV_MEDIA_TYPE, AnalyzeRequest, AnalyzeResponse, CsvQuery
+from costplan_contracts.invoice import CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE, AnalyzeRequest, AnalyzeResponse, CsvQuery
 from costplan_contracts.report import ReportJob
 
 ROUTE = "/api/v1/invoice/analyze"
 CSV_BODY = TextBody(CSV_MEDIA_TYPE, "invoice.csv", csv_request, CsvQuery,
                     "A FOCUS, CUR 2.0 or line-items CSV export as the whole body")
-app = create_app("invoice/analyze", max_body=INVOICE_BODY_MAX_BYTES, text_bodies=(CSV_BODY,))
+PARQUET_BODY = TextBody(PARQUET_MEDIA_TYPE, "invoice.parquet_base64", parquet_request, CsvQuery,
+                        "A FOCUS or CUR 2.0 Parquet file as the whole body (?invoice_format=cur for CUR)", binary=True)
+app = create_app("invoice/analyze", max_body=INVOICE_BODY_MAX_BYTES, text_bodies=(CSV_BODY, PARQUET_BODY))
 
 
 @app.post(ROUTE, response_model=AnalyzeResponse, tags=["invoice"], summary="Analyse an AI invoice",
-          openapi_extra=CSV_BODY.openapi_extra(),
+          openapi_extra=bodies_openapi(CSV_BODY, PARQUET_BODY),
           responses={202: {"model": ReportJob, "description": "source.s3_prefix: the analysis runs as a report job"}})
 async def post_analyze(request: AnalyzeRequest):
     if request.source is not None:

@@ -51,11 +51,18 @@ class InvoiceInput(ContractModel):
         default=None, description="FOCUS version to enforce; default: the newest whose mandatory columns are present")
     data: Any = Field(default=None, description="The OpenAI usage/costs export (JSON) or a list of line items")
     cost_explorer: CostExplorerQuery | None = None
+    parquet_base64: str | None = Field(
+        default=None, description="FOCUS or CUR 2.0 as Parquet, base64-encoded (instead of csv); an "
+                                  "application/vnd.apache.parquet body becomes this")
 
     @model_validator(mode="after")
     def _payload(self) -> "InvoiceInput":
         need = {InvoiceFormat.FOCUS: "csv", InvoiceFormat.CUR: "csv", InvoiceFormat.OPENAI: "data",
                 InvoiceFormat.LINE_ITEMS: "data", InvoiceFormat.COST_EXPLORER: "cost_explorer"}[self.format]
+        if need == "csv" and self.parquet_base64 is not None:
+            if self.csv is not None:
+                raise ValueError("give one of invoice.csv and invoice.parquet_base64")
+            return self
         if getattr(self, need) is None:
             raise ValueError(f"format {self.format.value} needs invoice.{need}")
         return self
@@ -100,6 +107,7 @@ class AnalyzeRequest(ContractModel):
 
 
 CSV_MEDIA_TYPE = "text/csv"
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 CsvFormat = Literal[InvoiceFormat.FOCUS.value, InvoiceFormat.CUR.value, InvoiceFormat.LINE_ITEMS.value]
 
 

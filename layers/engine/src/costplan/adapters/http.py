@@ -66,6 +66,7 @@ class TextBody:
     to_json: Callable[[str, Mapping[str, str]], dict]
     query: type[BaseModel] | None = None  # the query parameters to_json reads, for the OpenAPI document
     description: str = ""
+    binary: bool = False  # to_json gets the body's bytes (e.g. Parquet), not UTF-8 text
 
     def openapi_extra(self) -> dict:
         """The route's OpenAPI additions: this media type in requestBody.content, and its query parameters."""
@@ -75,8 +76,18 @@ class TextBody:
             options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
             params.append({"name": name, "in": "query", "required": False, "description": prop.get("description", ""),
                            "schema": options[0] if len(options) == 1 else {"anyOf": options}})
-        return {"parameters": params, "requestBody": {"content": {self.media_type: {
-            "schema": {"type": "string", "description": self.description}}}}}
+        schema = {"type": "string", "description": self.description} | ({"format": "binary"} if self.binary else {})
+        return {"parameters": params, "requestBody": {"content": {self.media_type: {"schema": schema}}}}
+
+
+def bodies_openapi(*bodies: TextBody) -> dict:
+    """One route's OpenAPI additions for several non-JSON bodies (their media types, their query parameters once)."""
+    out: dict = {"parameters": [], "requestBody": {"content": {}}}
+    for body in bodies:
+        extra = body.openapi_extra()
+        out["parameters"] += [p for p in extra["parameters"] if p["name"] not in {q["name"] for q in out["parameters"]}]
+        out["requestBody"]["content"].update(extra["requestBody"]["content"])
+    return out
 
 
 def _field(loc: tuple) -> str:
@@ -242,7 +253,7 @@ class EnvelopeMiddleware:
     @staticmethod
     def _from_text(text_body: TextBody, body: bytes, scope, cid: str) -> bytes:
         try:
-            text = body.decode("utf-8-sig")
+            text = body if text_body.binary else body.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise BodyError(envelope(422, ErrorCode.VALIDATION_ERROR, "The body is not UTF-8 text", cid,
                                      [ErrorDetail(field=text_body.field, reason=f"invalid byte at offset {e.start}")])

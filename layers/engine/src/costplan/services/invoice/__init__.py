@@ -5,7 +5,7 @@ Public:
 - ``analyze_bytes``: an export given as bytes (CSV, gzip CSV or Parquet); ``analyze_dataset``: an export prefix
   (S3 or a local folder) opened by an ``export_ports.ExportReader``, streamed (``invoice_exports`` decides
   between it and Athena).
-- ``csv_request`` / ``detect_csv_format``: text/csv bodies and dropped files.
+- ``csv_request`` / ``parquet_request`` / ``detect_csv_format``: text/csv and Parquet bodies, dropped files.
 - ``export_sql``: the aggregate query for an export table (DuckDB, or Trino for Athena);
   ``analyze_aggregates``: its rows -> the AnalyzeResponse, whichever engine ran it.
 """
@@ -22,7 +22,7 @@ from costplan_contracts.enums import InvoiceFormat
 from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, CsvQuery, SimulateRequest, SimulateResponse
 
 __all__ = ["analyze", "analyze_aggregates", "analyze_bytes", "analyze_dataset", "csv_request", "detect_csv_format",
-           "export_sql", "simulate"]
+           "export_sql", "parquet_request", "simulate"]
 
 
 def _analyze_source(source, fmt: InvoiceFormat) -> AnalyzeResponse:
@@ -38,7 +38,9 @@ def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
     from costplan.services.invoice import sources as S
 
     inv = req.invoice
-    if inv.format in (InvoiceFormat.FOCUS, InvoiceFormat.CUR):
+    if inv.format in (InvoiceFormat.FOCUS, InvoiceFormat.CUR) and inv.parquet_base64 is not None:
+        source = S.from_bytes(_parquet_bytes(inv.parquet_base64), inv.format.value, inv.focus_version)
+    elif inv.format in (InvoiceFormat.FOCUS, InvoiceFormat.CUR):
         source = S.from_text(inv.csv, inv.format.value, inv.focus_version)
     elif inv.format == InvoiceFormat.OPENAI:
         source = S.openai(inv.data)
@@ -109,13 +111,49 @@ def line_items_from_csv(text: str) -> list[dict]:
     return rows
 
 
-def csv_request(text: str, query: Mapping[str, str]) -> dict:
-    """The JSON analyze request for a text/csv body: the format from ?invoice_format=, else from the header."""
+PARQUET_FIELD = "invoice.parquet_base64"
+
+
+def _parquet_bytes(encoded: str) -> bytes:
+    import base64
+    import binascii
+
+    from costplan.services.invoice.sources import PARQUET_MAGIC
+
     try:
-        q = CsvQuery.model_validate({k: v for k, v in query.items() if k in CsvQuery.model_fields})
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise RequestRejected("The Parquet invoice is not base64", [FieldError(PARQUET_FIELD, "not base64")]) from None
+    if data[:4] != PARQUET_MAGIC or data[-4:] != PARQUET_MAGIC:
+        raise RequestRejected("The invoice is not a Parquet file", [FieldError(PARQUET_FIELD, "no PAR1 magic bytes")])
+    return data
+
+
+def parquet_request(data: bytes, query: Mapping[str, str]) -> dict:
+    """The JSON analyze request for an application/vnd.apache.parquet body: the format from ?invoice_format=,
+    else FOCUS (AWS Data Exports write FOCUS or CUR 2.0 as Parquet; pass invoice_format=cur for CUR)."""
+    import base64
+
+    q = _query(query)
+    if q.invoice_format == InvoiceFormat.LINE_ITEMS.value:
+        raise RequestRejected("Parquet bodies are FOCUS or CUR 2.0", [FieldError("invoice_format", "use focus or cur")])
+    encoded = base64.b64encode(data).decode("ascii")
+    _parquet_bytes(encoded)
+    return {"invoice": {"format": q.invoice_format or InvoiceFormat.FOCUS.value, "parquet_base64": encoded,
+                        "focus_version": q.focus_version}}
+
+
+def _query(query: Mapping[str, str]) -> CsvQuery:
+    try:
+        return CsvQuery.model_validate({k: v for k, v in query.items() if k in CsvQuery.model_fields})
     except ValidationError as e:
         raise RequestRejected("Query parameters failed validation",
                               [FieldError(".".join(map(str, err["loc"])), err["msg"]) for err in e.errors()]) from None
+
+
+def csv_request(text: str, query: Mapping[str, str]) -> dict:
+    """The JSON analyze request for a text/csv body: the format from ?invoice_format=, else from the header."""
+    q = _query(query)
     fmt = InvoiceFormat(q.invoice_format) if q.invoice_format else detect_csv_format(text)
     if fmt == InvoiceFormat.LINE_ITEMS:
         return {"invoice": {"format": fmt.value, "data": line_items_from_csv(text)}}

@@ -188,7 +188,7 @@ def _parquet(data: bytes, fmt: str, version: str | None) -> Source:
 
     try:
         names = pq.read_schema(pa.BufferReader(data)).names
-    except (pa.ArrowInvalid, OSError) as e:
+    except (pa.ArrowException, OSError) as e:
         raise RequestRejected("The invoice Parquet does not parse", [FieldError("invoice", str(e)[:200])]) from None
     if fmt == "cur":
         mapped = {n: R.cur_name(n) for n in names}
