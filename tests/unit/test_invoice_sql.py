@@ -88,3 +88,17 @@ def test_analyze_aggregates_accepts_athena_shaped_rows():
     a, b = analyze_aggregates(duck, fmt=InvoiceFormat.FOCUS), analyze_aggregates(as_text, fmt=InvoiceFormat.FOCUS)
     assert a.reconciliation == b.reconciliation and a.line_groups == b.line_groups
     assert [f.title for f in a.findings] == [f.title for f in b.findings] and a.findings
+
+
+def test_the_default_cur_export_schema_names_only_columns_every_cur_2_table_has():
+    sql = export_sql('"cur_db"."cur_export"', "trino", fmt="cur")
+    sqlglot.parse_one(sql, read="trino")
+    assert '"product_model"' not in sql and '"line_item_net_unblended_cost"' not in sql
+    assert '"line_item_unblended_cost"' in sql and '"product_instance_type"' in sql
+
+
+def test_the_analysis_does_not_depend_on_the_order_of_the_aggregate_rows():
+    table = _focus_table(focus_csv("1.2"))
+    duck, _, _ = _both(table, "focus", dict.fromkeys(table.column_names, "text"))
+    a = analyze_aggregates(duck, fmt=InvoiceFormat.FOCUS).model_dump_json()
+    assert analyze_aggregates(list(reversed(duck)), fmt=InvoiceFormat.FOCUS).model_dump_json() == a

@@ -161,7 +161,10 @@ def analyze_aggregates(rows: Iterable[Mapping], *, fmt: InvoiceFormat, focus_ver
 
     ``row_errors`` are the first (row, column, reason) of rejected rows (``rules.errors_sql``), and
     ``row_errors_total`` how many there are in all (default: as many as given)."""
-    aggs = [classify(r) for r in rows]
+    # Sorted first: the engines return groups in any order, and float sums must not depend on it.
+    aggs = sorted((classify(r) for r in rows), key=lambda a: (a.status, a.provider, a.service, a.model, a.kind,
+                                                              a.currency, a.category, a.period, a.description,
+                                                              a.batch, a.rows, a.billed or 0.0, a.effective))
     row_errors = list(row_errors)
     warn = WarningCollector()
     by = {s: [a for a in aggs if a.status == s] for s in (RECOGNISED, UNRECOGNISED, REJECTED)}

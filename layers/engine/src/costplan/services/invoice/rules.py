@@ -109,6 +109,7 @@ CUR_SOURCES = {  # CUR 2.0 column -> FOCUS column
     "SkuMeter": "line_item_usage_type", "x_Model": "product_model", "x_InstanceType": "product_instance_type",
     "ConsumedUnit": "pricing_unit",
 }
+CUR_OPTIONAL = ("line_item_net_unblended_cost", "product_model")  # not in every CUR 2.0 table
 CUR_REQUIRED = ("line_item_usage_type", "line_item_usage_amount", "line_item_unblended_cost",
                 "line_item_usage_start_date")
 
@@ -318,9 +319,9 @@ def errors_sql(relation: str, fmt: str, columns: dict[str, str], limit: int) -> 
 @cache
 def export_columns(fmt: str = "focus") -> dict[str, str]:
     """The value kinds of an AWS Data Exports table in Parquet (Glue types): FOCUS 1.2 or CUR 2.0."""
-    if fmt == "cur":
-        kinds = {c: KIND_TEXT for c in CUR_SOURCES.values()}
-        kinds.update({CUR_SOURCES[c]: KIND_NUMBER for c in ("BilledCost", "EffectiveCost", "ConsumedQuantity")})
+    if fmt == "cur":  # net costs (line_item_net_*) exist only with discounts; the model is in the product map
+        kinds = {c: KIND_TEXT for c in CUR_SOURCES.values() if c not in CUR_OPTIONAL}
+        kinds.update({CUR_SOURCES[c]: KIND_NUMBER for c in ("BilledCost", "ConsumedQuantity")})
         kinds[CUR_SOURCES["ChargePeriodStart"]] = KIND_TIME
         return kinds
     kinds = {c: KIND_TEXT for c in focus_columns("1.2")}
