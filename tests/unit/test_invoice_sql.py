@@ -1,6 +1,7 @@
 """The invoice rules as SQL: the Trino (Athena) query parses, and DuckDB running it agrees with the DuckDB query."""
 
 import csv
+import json
 from pathlib import Path
 
 import duckdb
@@ -9,7 +10,7 @@ import pytest
 import sqlglot
 from invoice_data import focus_csv
 
-from costplan.services.invoice import analyze_aggregates, export_sql
+from costplan.services.invoice import analyze_aggregates, analyze_bytes, export_sql
 from costplan_contracts.enums import InvoiceFormat
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample_focus_1_2.csv"
@@ -102,3 +103,23 @@ def test_the_analysis_does_not_depend_on_the_order_of_the_aggregate_rows():
     duck, _, _ = _both(table, "focus", dict.fromkeys(table.column_names, "text"))
     a = analyze_aggregates(duck, fmt=InvoiceFormat.FOCUS).model_dump_json()
     assert analyze_aggregates(list(reversed(duck)), fmt=InvoiceFormat.FOCUS).model_dump_json() == a
+
+
+def test_the_same_rows_in_another_order_give_the_same_money():
+    """A float SUM depends on the order it adds in ((1e15 + 0.37) - 1e15 is 0.375); money is summed exactly."""
+    header, *rows = (Path(__file__).parents[1] / "data" / "sample_focus_1_2.csv").read_text().splitlines(keepends=True)
+    names = next(csv.reader([header]))
+    row = next(csv.reader([rows[0]]))
+
+    def line(cost: str) -> str:
+        out = row[:]
+        out[names.index("BilledCost")] = out[names.index("EffectiveCost")] = cost
+        return ",".join(f'"{v}"' for v in out) + "\n"
+
+    big, small, minus = line("1000000000000000.00"), line("0.37"), line("-1000000000000000.00")
+
+    def money(lines: list[str]) -> str:
+        r = analyze_bytes((header + "".join(lines)).encode(), InvoiceFormat.FOCUS).model_dump(mode="json")
+        return json.dumps([r["reconciliation"], r["breakdowns"], r["line_groups"]], sort_keys=True)
+
+    assert money([big, small, minus]) == money([big, minus, small])

@@ -279,6 +279,15 @@ OUTPUT_COLUMNS = ("rejected", "provider", "service", "kind", "currency", "catego
                   "quantity", "rows_without_cost", "evidence_rows")
 
 
+# Money and quantities are summed as DECIMAL: a float SUM split across DuckDB's threads (or Athena's workers)
+# depends on the split, and the same file must give a byte-identical analysis. 10 decimals per row, exact sums.
+SUM_DECIMAL = "DECIMAL(38, 10)"
+
+
+def _exact_sum(expr: str) -> str:
+    return f"CAST(SUM(CAST({expr} AS {SUM_DECIMAL})) AS DOUBLE)"
+
+
 def aggregate_sql(relation: str, fmt: str, columns: dict[str, str]) -> str:
     """The aggregate query (DuckDB dialect) over ``relation`` whose columns have the given value kinds.
 
@@ -290,10 +299,12 @@ def aggregate_sql(relation: str, fmt: str, columns: dict[str, str]) -> str:
     tokens = ", ".join(_lit(k) for k in TOKEN_KINDS)
     per = "SUBSTR(CAST(per AS VARCHAR), 1, 7)"
     valid = f"COALESCE(REGEXP_MATCHES({per}, {_lit(PERIOD_PATTERN)}), FALSE)"
+    billed = _q("v_BilledCost")
+    effective = f"COALESCE({_q('v_EffectiveCost')}, {billed})"
     return (f"{cte},\n"
-            f"grp AS (SELECT {', '.join(keys)}, COUNT(*) AS row_count, SUM({_q('v_BilledCost')}) AS billed_cost, "
-            f"SUM(COALESCE({_q('v_EffectiveCost')}, {_q('v_BilledCost')})) AS effective_cost, "
-            f"SUM({_q('v_ConsumedQuantity')}) AS raw_quantity, "
+            f"grp AS (SELECT {', '.join(keys)}, COUNT(*) AS row_count, {_exact_sum(billed)} AS billed_cost, "
+            f"{_exact_sum(effective)} AS effective_cost, "
+            f"{_exact_sum(_q('v_ConsumedQuantity'))} AS raw_quantity, "
             f"COUNT(*) FILTER (WHERE {_q('v_BilledCost')} IS NULL) AS rows_without_cost, "
             f"MIN(row_no, {EVIDENCE_ROWS}) AS evidence_rows "
             f"FROM chk GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}),\n"
