@@ -315,11 +315,5 @@ def explain(previous: dict | None) -> Built:
         built.questions.append(_q("context", "Explain what? Ask for a plan first (or send the context of one).",
                                   ["cheapest for 5M tokens/day, 20% output"]))
         return built
-    from costplan.services import assist
-
-    if not hasattr(assist, "explain"):  # assist/explain is not deployed in this build
-        built.questions.append(_q("context", "Explanations are not available in this build; see the result's "
-                                             "fallback_steps and exclusions.", []))
-        return built
     built.request = {previous["intent"]: previous["request"]}
     return built
