@@ -452,11 +452,29 @@ def _keywords(text: str, p: Parsed) -> None:
         p.slots.setdefault("scenario", ScenarioAction.BATCH_SHARE)
 
 
+# A word shaped like a model id (letters, then "-" and a digit: "zzmodel-9") that no family in the registry starts.
+_MODEL_LIKE = re.compile(r"\b[a-z]{3,}[a-z0-9]*-\d[a-z0-9.\-]*\b")
+
+
+def _unknown_names(text: str, reg: Registry, p: Parsed) -> str:
+    """A model-shaped name the registry does not know is asked about, never silently dropped (which would price
+    the workload across every model as if none had been named)."""
+    if "model" in p.slots or p.unmatched:
+        return text
+    for m in _MODEL_LIKE.finditer(text):
+        slug = m.group()
+        p.unmatched.append(NameMatch(requested=slug, canonical=None, exact=False, words=1,
+                                     suggestions=tuple(i for i, _ in reg.closest(slug))))
+        text = _mask(text, m.start(), m.end())
+    return text
+
+
 def parse(message: str, reg: Registry) -> Parsed:
     """The intent and slots of one message. Pure: the same message and registry give the same result."""
     p = Parsed()
     text = normalise(message)
     text = _names(text, reg, p)
+    text = _unknown_names(text, reg, p)
     _keywords(text, p)
     training = CopilotIntent.PLAN_TRAINING in p.intents
     _numbers(text, p, training)
