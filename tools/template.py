@@ -41,6 +41,19 @@ def load_template(path: Path = TEMPLATE) -> dict:
     return yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)
 
 
+def resolve(node, conditions: dict):
+    """Resolve Fn::If / AWS::NoValue for one set of condition values (what AWS::LanguageExtensions does)."""
+    if isinstance(node, dict):
+        if set(node) == {"Fn::If"}:
+            name, yes, no = node["Fn::If"]
+            return resolve(yes if conditions[name] else no, conditions)
+        out = {k: resolve(v, conditions) for k, v in node.items()}
+        return {k: v for k, v in out.items() if v != {"Ref": "AWS::NoValue"}}
+    if isinstance(node, list):
+        return [resolve(v, conditions) for v in node if resolve(v, conditions) != {"Ref": "AWS::NoValue"}]
+    return node
+
+
 def http_routes(template: dict) -> list[HttpRoute]:
     routes = []
     for name, res in sorted(template.get("Resources", {}).items()):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tools.local_api import build_app
-from tools.template import ROOT, http_routes, load_template
+from tools.template import ROOT, http_routes, load_template, resolve
 
 TEMPLATE = load_template()
 ROUTES = http_routes(TEMPLATE)
@@ -94,17 +94,6 @@ BROAD_SAM_POLICIES = {"DynamoDBCrudPolicy", "S3CrudPolicy", "CostExplorerReadOnl
                       "SQSPollerPolicy", "AmazonDynamoDBFullAccess", "AWSLambdaExecute"}
 
 
-def resolve(node, conditions: dict):
-    """Resolve Fn::If / AWS::NoValue for one set of condition values (what AWS::LanguageExtensions does)."""
-    if isinstance(node, dict):
-        if set(node) == {"Fn::If"}:
-            name, yes, no = node["Fn::If"]
-            return resolve(yes if conditions[name] else no, conditions)
-        out = {k: resolve(v, conditions) for k, v in node.items()}
-        return {k: v for k, v in out.items() if v != {"Ref": "AWS::NoValue"}}
-    if isinstance(node, list):
-        return [resolve(v, conditions) for v in node if resolve(v, conditions) != {"Ref": "AWS::NoValue"}]
-    return node
 
 
 ALL_OFF = {name: False for name in TEMPLATE["Conditions"]}

@@ -9,7 +9,7 @@ import pytest
 from costplan.adapters import backends
 from costplan.services.invoice import rules
 from costplan.services.invoice_exports import GLUE_OMITTED, INVOICES_PREFIX, athena_columns
-from tools.template import ROOT, load_template
+from tools.template import ROOT, load_template, resolve
 
 TEMPLATE = load_template()
 RES, PARAMS = TEMPLATE["Resources"], TEMPLATE["Parameters"]
@@ -18,16 +18,6 @@ EXPORTS_ON = {**ALL_OFF, "ExportAccessOn": True}
 EXPORT_RESOURCES = ("InvoiceAthenaWorkGroup", "InvoiceExportDatabase", "InvoiceExportTable")
 
 
-def resolve(node, conditions: dict):
-    if isinstance(node, dict):
-        if set(node) == {"Fn::If"}:
-            name, yes, no = node["Fn::If"]
-            return resolve(yes if conditions[name] else no, conditions)
-        out = {k: resolve(v, conditions) for k, v in node.items()}
-        return {k: v for k, v in out.items() if v != {"Ref": "AWS::NoValue"}}
-    if isinstance(node, list):
-        return [resolve(v, conditions) for v in node if resolve(v, conditions) != {"Ref": "AWS::NoValue"}]
-    return node
 
 
 def statements(fn: str, conditions: dict) -> list[dict]:
