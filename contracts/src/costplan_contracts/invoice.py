@@ -37,11 +37,15 @@ class LineItem(ContractModel):
     period_end: dt.date | None = None
 
 
+# The services a Cost Explorer pull asks for by default: the ones the invoice classifier knows. The deployment's
+# default allow-list (costplan.adapters.cost_explorer) is the same tuple, so a default request is never refused.
+COST_EXPLORER_DEFAULT_SERVICES = ("Amazon Bedrock", "Amazon SageMaker", "Amazon Elastic Compute Cloud - Compute")
+
+
 class CostExplorerQuery(ContractModel):
     start: dt.date
     end: dt.date
-    services: list[str] = Field(default_factory=lambda: ["Amazon Bedrock", "Amazon SageMaker",
-                                                         "Amazon Elastic Compute Cloud - Compute"])
+    services: list[str] = Field(default_factory=lambda: list(COST_EXPLORER_DEFAULT_SERVICES))
 
 
 class InvoiceInput(ContractModel):

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from functools import cache
 
 from costplan.services.errors import FieldError, RequestRejected
+from costplan_contracts.invoice import COST_EXPLORER_DEFAULT_SERVICES
 
 FIELD = "invoice.cost_explorer"
-DEFAULT_SERVICES = ("Amazon Bedrock", "Amazon SageMaker", "Amazon Elastic Compute Cloud - Compute")
+DEFAULT_SERVICES = COST_EXPLORER_DEFAULT_SERVICES
 DEFAULT_MAX_MONTHS = 13
 DEFAULT_MAX_CALLS = 3
 

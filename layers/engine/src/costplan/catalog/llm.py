@@ -79,6 +79,7 @@ class LlmCatalog:
     second_as_of: str | None = None
     disagreements: dict[int, SecondQuote] | None = None  # offering index -> the second source's quote
     extended: np.ndarray | None = None  # bool: window extended beyond the stated one (from the second source)
+    disagrees: np.ndarray | None = None  # bool per offering: a key of ``disagreements`` (indexed per request)
     snapshot: str = "bundled"  # which document was loaded: "bundled" or the snapshot key
 
     def __len__(self) -> int:
@@ -195,8 +196,9 @@ def from_document(doc: dict, snapshot: str = "bundled") -> LlmCatalog:
         built_on=doc.get("built_on"),
         second_source=f"{second['name']} {second['version']}" if second else None,
         second_as_of=second["as_of"] if second else None,
-        disagreements=_disagreements(rows),
+        disagreements=(quotes := _disagreements(rows)),
         extended=np.array([bool(r.get("extended_context")) for r in rows], dtype=bool),
+        disagrees=np.isin(np.arange(len(rows)), np.fromiter(quotes, dtype=np.int64, count=len(quotes))),
         snapshot=snapshot,
     )
 

@@ -152,8 +152,7 @@ def hosted_block(catalog: LlmCatalog, idx: np.ndarray, req: PlanLlmRequest) -> H
             book["cache_read"] = np.where(cache_as_input, book["input"], book["cache_read"])
     else:
         cache_as_input[:] = False
-    quotes = catalog.disagreements or {}
-    disagree = np.array([int(i) in quotes for i in idx], dtype=bool)
+    disagree = catalog.disagrees[idx] if catalog.disagrees is not None else np.zeros(idx.size, bool)
     extended = catalog.extended[idx] if catalog.extended is not None else np.zeros(idx.size, bool)
     unverified = np.isnan(catalog.context_window[idx]) & (req.workload.max_context_tokens is not None)
     return HostedBlock(idx, price["input"], price["output"], price["cache_read"], tiered, tod, cache_as_input,

@@ -18,6 +18,7 @@ from costplan.core import training as T
 from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.hosted import resolve_model
 from costplan.services.plan_llm import plan_llm
+from costplan.services.plan_rows import cents, modelled
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
@@ -57,15 +58,6 @@ _KIND = {TrainingMethod.PRETRAIN: T.FULL, TrainingMethod.CONTINUED_PRETRAIN: T.F
          TrainingMethod.FULL_FINETUNE: T.FULL, TrainingMethod.LORA: T.LORA, TrainingMethod.QLORA: T.QLORA}
 _FINETUNES = {TrainingMethod.FULL_FINETUNE, TrainingMethod.LORA, TrainingMethod.QLORA}
 _SHARDING = (ShardingStrategy.NONE, ShardingStrategy.ZERO_1, ShardingStrategy.ZERO_2, ShardingStrategy.ZERO_3_FSDP)
-
-
-def sig3(x: float) -> float:
-    """Modelled figures carry three significant figures: the model is not more precise than that."""
-    return float(f"{float(x):.3g}") + 0.0
-
-
-def cents(x: float) -> float:
-    return round(float(x), 2) + 0.0
 
 
 @dataclass(frozen=True)
@@ -142,9 +134,9 @@ def plan_training(req: PlanTrainingRequest) -> PlanTrainingResponse:
     _warnings(job, life, options, reference, warn)
     return PlanTrainingResponse(
         model=ResolvedTrainingModel(
-            model=job.model_id, name=job.name, params_b=sig3(job.shape.params / 1e9),
-            active_params_b=sig3(job.shape.active_params / 1e9), layers=job.shape.layers, hidden_size=job.shape.hidden,
-            lora_adapter_params_b=sig3(job.shape.adapter_params / 1e9) if job.kind != T.FULL else None,
+            model=job.model_id, name=job.name, params_b=modelled(job.shape.params / 1e9),
+            active_params_b=modelled(job.shape.active_params / 1e9), layers=job.shape.layers, hidden_size=job.shape.hidden,
+            lora_adapter_params_b=modelled(job.shape.adapter_params / 1e9) if job.kind != T.FULL else None,
             open_weights=job.open_weights, provenance=job.provenance),
         method=job.method, options=options, reference=reference,
         rationale=options[0].rationale if options else [], warnings=warn.result(), exclusions=excluded.result(),
@@ -320,7 +312,7 @@ def _self_run_options(job: Job, life: LifecyclePlan | None, cat: TrainingCatalog
         if not on_time:
             fastest = min(plans, key=lambda p: p.hours)
             excluded.add(ReasonCode.DEADLINE_UNREACHABLE, inst.provider, label,
-                         f"fastest {sig3(fastest.hours)} h on {fastest.nodes} instance(s) > {job.deadline_hours:g} h")
+                         f"fastest {modelled(fastest.hours)} h on {fastest.nodes} instance(s) > {job.deadline_hours:g} h")
             continue
         chosen = on_time[0]
         if job.mfu is None and (chosen.borrowed or job.kind != T.FULL):
@@ -354,22 +346,22 @@ def _self_run_option(job, life, cat, inst, acc, p: _Plan, peak: float, serving) 
         instance_type=inst.instance_type, region=inst.region, accelerator=acc.name, gpus_per_instance=inst.count,
         precision=TrainingPrecision(job.precision),
         memory_per_gpu=MemoryPerGpu(
-            weights_gb=sig3(mem.weights[k]), gradients_gb=sig3(mem.gradients[k]), optimizer_gb=sig3(mem.optimizer[k]),
-            adapter_gb=sig3(mem.adapter[k]), activations_gb=sig3(mem.activations[k]),
-            activations_without_recompute_gb=sig3(mem.activations_stored[k]), total_gb=sig3(mem.total[k]),
+            weights_gb=modelled(mem.weights[k]), gradients_gb=modelled(mem.gradients[k]), optimizer_gb=modelled(mem.optimizer[k]),
+            adapter_gb=modelled(mem.adapter[k]), activations_gb=modelled(mem.activations[k]),
+            activations_without_recompute_gb=modelled(mem.activations_stored[k]), total_gb=modelled(mem.total[k]),
             gpu_memory_gb=inst.memory_per_gpu_gb),
         parallelism=Parallelism(gpus=p.gpus, nodes=p.nodes, data_parallel=d, tensor_parallel=t, pipeline_parallel=pp,
                                 sharding=_SHARDING[z], activation_recompute=bool(lay.recompute[k]), reason=reason),
-        compute=Compute(tokens=sig3(job.tokens), model_flops=sig3(model_flops), hardware_flops=sig3(hw_flops),
-                        lora_backward_saving=sig3(T.LORA_BACKWARD_SAVING if job.kind != T.FULL else 0.0),
-                        recompute_overhead=sig3(hw_flops / model_flops - 1.0)),
-        time=TrainingTime(wall_clock_hours=sig3(p.hours), wall_clock_hours_low=sig3(p.hours_low),
-                          wall_clock_hours_high=sig3(p.hours_high), gpu_hours=sig3(p.hours * p.gpus),
-                          mfu=sig3(mfu), hfu=sig3(hw_flops / (p.gpus * peak * p.hours * 3600)),
+        compute=Compute(tokens=modelled(job.tokens), model_flops=modelled(model_flops), hardware_flops=modelled(hw_flops),
+                        lora_backward_saving=modelled(T.LORA_BACKWARD_SAVING if job.kind != T.FULL else 0.0),
+                        recompute_overhead=modelled(hw_flops / model_flops - 1.0)),
+        time=TrainingTime(wall_clock_hours=modelled(p.hours), wall_clock_hours_low=modelled(p.hours_low),
+                          wall_clock_hours_high=modelled(p.hours_high), gpu_hours=modelled(p.hours * p.gpus),
+                          mfu=modelled(mfu), hfu=modelled(hw_flops / (p.gpus * peak * p.hours * 3600)),
                           utilisation_basis=p.util_basis),
         cost_by_pricing_model=CostByPricingModel(**{f"{pm}_usd": (cents(v) if v is not None else None)
                                                     for pm, v in by_pm.items()}),
-        instance_usd_per_hour=float(hourly), checkpoint_gb=sig3(ckpt_gb),
+        instance_usd_per_hour=float(hourly), checkpoint_gb=modelled(ckpt_gb),
         checkpoint_storage_usd_per_month=cents(store_month),
         price_provenance=Provenance(source=inst.source, as_of=inst.price_as_of),
         utilisation_provenance=[Provenance(source=f"{pt.row_id}: {pt.source}", as_of=pt.as_of, url=pt.url)
@@ -379,23 +371,23 @@ def _self_run_option(job, life, cat, inst, acc, p: _Plan, peak: float, serving) 
     rationale = [
         f"{job.name}: {job.shape.params / 1e9:.3g}B parameters ({job.shape.active_params / 1e9:.3g}B active), "
         f"{job.method.value}, {job.tokens:.3g} tokens ({job.seq_len}-token sequences)",
-        f"memory per GPU {sig3(mem.total[k])} GB of {inst.memory_per_gpu_gb:g} GB (less {RESERVED_GB_PER_GPU:g} GB "
-        f"reserved): weights {sig3(mem.weights[k])}, gradients {sig3(mem.gradients[k])}, optimizer "
-        f"{sig3(mem.optimizer[k])}, adapter {sig3(mem.adapter[k])}, activations {sig3(mem.activations[k])} GB",
+        f"memory per GPU {modelled(mem.total[k])} GB of {inst.memory_per_gpu_gb:g} GB (less {RESERVED_GB_PER_GPU:g} GB "
+        f"reserved): weights {modelled(mem.weights[k])}, gradients {modelled(mem.gradients[k])}, optimizer "
+        f"{modelled(mem.optimizer[k])}, adapter {modelled(mem.adapter[k])}, activations {modelled(mem.activations[k])} GB",
         f"layout: {reason}",
-        f"compute {sig3(model_flops)} model FLOPs" + (f" (LoRA skips {T.LORA_BACKWARD_SAVING:.0%} of 6ND)"
+        f"compute {modelled(model_flops)} model FLOPs" + (f" (LoRA skips {T.LORA_BACKWARD_SAVING:.0%} of 6ND)"
                                                       if job.kind != T.FULL else " (6ND + attention)")
         + (f"; recomputation adds {T.RECOMPUTE_FACTOR - 1:.0%}" if recompute else ""),
-        f"{p.gpus} x {acc.name} at {sig3(p.hfu)} hardware utilisation ({p.util_basis}) -> "
-        f"{sig3(p.hours)} h wall clock ({sig3(p.hours_low)}-{sig3(p.hours_high)} h across the band)",
-        f"{p.nodes} x {inst.instance_type} x {sig3(p.hours)} h x ${hourly:g}/h ({job.pricing_model}) = "
+        f"{p.gpus} x {acc.name} at {modelled(p.hfu)} hardware utilisation ({p.util_basis}) -> "
+        f"{modelled(p.hours)} h wall clock ({modelled(p.hours_low)}-{modelled(p.hours_high)} h across the band)",
+        f"{p.nodes} x {inst.instance_type} x {modelled(p.hours)} h x ${hourly:g}/h ({job.pricing_model}) = "
         f"${cents(train_usd):,.2f}" + (f" + evaluation ${cents(eval_usd):,.2f}" if eval_usd else ""),
     ]
     if lifecycle:
         rationale.append(_life_line(lifecycle))
     return TrainingOption(
         rank=None, kind=TrainingOptionKind.SELF_RUN, provider=inst.provider, label=inst.instance_type,
-        training_cost_usd=cents(train_usd + eval_usd), wall_clock_hours=sig3(p.hours), over_budget_usd=None,
+        training_cost_usd=cents(train_usd + eval_usd), wall_clock_hours=modelled(p.hours), over_budget_usd=None,
         lifecycle=lifecycle, delta_vs_reference_usd=None, self_run=detail, rationale=rationale)
 
 
@@ -456,7 +448,7 @@ def _managed_options(job: Job, life: LifecyclePlan | None, cat: TrainingCatalog,
         serving = _managed_serving(job, life, o) if life else None
         lifecycle = _life_cost(life, train, eval_usd, 0.0, serving) if life else None
         detail = ManagedDetail(
-            base_model=job.model_id, training_usd_per_1m_tokens=o.training_usd_per_1m, billed_tokens=sig3(job.tokens),
+            base_model=job.model_id, training_usd_per_1m_tokens=o.training_usd_per_1m, billed_tokens=modelled(job.tokens),
             minimum_usd=o.minimum_usd, serving=o.serving, serving_input_usd_per_1m=o.ft_input_per_1m,
             serving_output_usd_per_1m=o.ft_output_per_1m,
             provenance=Provenance(source=o.source, as_of=o.as_of, url=o.url))
@@ -619,4 +611,4 @@ def _warnings(job: Job, life: LifecyclePlan | None, options: list[TrainingOption
                  Severity.ERROR)
 
 
-__all__ = ["plan_training", "sig3", "cents"]
+__all__ = ["plan_training"]
