@@ -13,6 +13,18 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CostPlan")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 EVENTS = ROOT / "events"
+DEFAULT_MARKEXPR = "not integration"  # pytest.ini's addopts
+
+
+def pytest_configure(config):
+    """Test files named on the command line run whole, integration-marked tests included.
+
+    `pytest -q tests/test_api_service.py tests/test_api_server.py` (the seed's command) runs the HTTP server tests
+    too; a directory (`pytest tests`) keeps the fast default, and an explicit `-m` other than the default still wins.
+    """
+    files = [a.split("::")[0] for a in config.args]
+    if files and all(f.endswith(".py") for f in files) and config.option.markexpr == DEFAULT_MARKEXPR:
+        config.option.markexpr = ""
 
 
 @pytest.fixture

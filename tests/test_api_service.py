@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from costplan.services.errors import RequestRejected
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.llm import plan_llm
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import FallbackStep, ReasonCode, Severity, StepStatus, WarningCode
 from costplan_contracts.plan_llm import PlanLlmRequest

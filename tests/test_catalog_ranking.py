@@ -7,11 +7,11 @@ import pytest
 
 from costplan.catalog.canonical import canonical_id
 from costplan.catalog.llm import get_llm_catalog
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.llm import plan_llm
 from costplan_contracts.enums import PriceBasis, ReasonCode, WarningCode
 from costplan_contracts.plan_llm import PlanLlmRequest
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 
 def plan(**body):
