@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 def main(n: int = 50) -> None:
     from costplan.reports.content import from_plan_llm
     from costplan.reports.render import RENDERERS
-    from costplan.services.plan_llm import plan_llm
+    from costplan.services.plan.llm import plan_llm
     from costplan_contracts.plan_llm import PlanLlmRequest
 
     result = plan_llm(PlanLlmRequest.model_validate({

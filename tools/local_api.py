@@ -5,19 +5,40 @@ its Lambda runs (functions/<name>/app.py), so local routes cannot drift from the
 The dispatcher in front of them passes bodies through untouched: each function app applies its
 own body limit, content coding and media types, exactly as in Lambda (invoice/analyze takes
 6 MB and text/csv; the others 256 KiB of JSON).
-Embedded defaults only: no AWS account, no network.
+Embedded defaults only: no AWS account, no network. /docs (Swagger UI) and /redoc load their scripts and styles
+from the bundles fastapi-offline ships (a dev-only pin), so the docs render with no internet; the deployed Lambdas
+serve no docs page (the HTTP app factory turns docs off).
 """
 
 import argparse
 import os
+from importlib.resources import files
 
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from costplan.adapters.http import create_app
 from tools.openapi import merged_openapi
 from tools.template import http_routes, load_function_module, load_template
+
+DOCS_ASSETS = "/docs/assets"  # Swagger UI and ReDoc bundles, served from the installed package: no CDN
+ASSET_DIR = files("fastapi_offline") / "static"  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
+TITLE = "CostPlan API"
+
+
+async def swagger_ui(_request):
+    return get_swagger_ui_html(openapi_url="/openapi.json", title=TITLE,
+                               swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+                               swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+                               swagger_ui_parameters={"validatorUrl": None})  # no badge from validator.swagger.io
+
+
+async def redoc(_request):
+    return get_redoc_html(openapi_url="/openapi.json", title=TITLE, redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+                          redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
 
 
 def build_app():
@@ -33,11 +54,10 @@ def build_app():
     async def openapi(_request):
         return JSONResponse(spec)
 
-    async def docs(_request):
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="CostPlan API")
-
     # Ahead of the factory's own /openapi.json, which would describe only this dispatcher.
-    app.router.routes[:0] = [Route("/openapi.json", openapi, methods=["GET"]), Route("/docs", docs, methods=["GET"])]
+    app.router.routes[:0] = [Route("/openapi.json", openapi, methods=["GET"]),
+                             Route("/docs", swagger_ui, methods=["GET"]), Route("/redoc", redoc, methods=["GET"]),
+                             Mount(DOCS_ASSETS, app=StaticFiles(directory=str(ASSET_DIR)), name="docs-assets")]
     app.state.route_table = table
     return app
 
@@ -68,7 +88,7 @@ def main() -> None:
     app = build_app()
     for r in app.state.route_table:
         print(f"  {r.method:6} http://{args.host}:{args.port}{r.path}  ->  {r.function} ({r.code_uri}/app.py)")
-    print(f"  docs   http://{args.host}:{args.port}/docs")
+    print(f"  docs   http://{args.host}:{args.port}/docs  (and /redoc; assets served locally)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 

@@ -2,7 +2,7 @@
 
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings
-from costplan.services.insights import quality_price
+from costplan.services.plan.insights import quality_price
 from costplan_contracts.insights import QualityPriceRequest, QualityPriceResponse
 
 ROUTE = "/api/v1/insights/quality-price"

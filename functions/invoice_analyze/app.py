@@ -11,7 +11,7 @@ from costplan.adapters.cost_explorer import fetch
 from costplan.adapters.http import TextBody, bodies_openapi, create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
 from costplan.services.invoice import analyze, csv_request, parquet_request
-from costplan.services.invoice_exports import submit
+from costplan.services.invoice.exports import submit
 from costplan_contracts.bounds import INVOICE_BODY_MAX_BYTES
 from costplan_contracts.invoice import CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE, AnalyzeRequest, AnalyzeResponse, CsvQuery
 from costplan_contracts.report import ReportJob

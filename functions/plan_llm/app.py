@@ -4,7 +4,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.llm import plan_llm
 from costplan_contracts.plan_llm import PlanLlmRequest, PlanLlmResponse
 
 ROUTE = "/api/v1/plan/llm"

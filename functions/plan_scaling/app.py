@@ -4,7 +4,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
-from costplan.services.plan_scaling import plan_scaling
+from costplan.services.plan.scaling import plan_scaling
 from costplan_contracts.plan_scaling import PlanScalingRequest, PlanScalingResponse
 
 ROUTE = "/api/v1/plan/scaling"

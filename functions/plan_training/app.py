@@ -4,7 +4,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
-from costplan.services.training import plan_training
+from costplan.services.training.estimate import plan_training
 from costplan_contracts.plan_training import PlanTrainingRequest, PlanTrainingResponse
 
 ROUTE = "/api/v1/plan/training"

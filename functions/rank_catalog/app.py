@@ -4,7 +4,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
-from costplan.services.rank_catalog import rank_catalog
+from costplan.services.catalog_rank.rank import rank_catalog
 from costplan_contracts.rank_catalog import RankCatalogRequest, RankCatalogResponse
 
 ROUTE = "/api/v1/rank/catalog"

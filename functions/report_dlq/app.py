@@ -6,7 +6,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from costplan.adapters.backends import ports
 from costplan.adapters.observability import logger, metrics
-from costplan.services.report_jobs import drain_dead_letters
+from costplan.services.reports.jobs import drain_dead_letters
 
 
 @logger.inject_lambda_context

@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from costplan.adapters.backends import ports
 from costplan.adapters.observability import logger, metrics
-from costplan.services.report_jobs import sweep
+from costplan.services.reports.jobs import sweep
 
 
 @logger.inject_lambda_context

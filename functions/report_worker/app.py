@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from costplan.adapters.backends import ports
 from costplan.adapters.deadline import deadline
 from costplan.adapters.observability import logger, metrics
-from costplan.services.report_jobs import handle_record
+from costplan.services.reports.jobs import handle_record
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)  # report per item, always
 

@@ -8,7 +8,7 @@ import pytest
 
 from costplan.core.ranking import Reason
 from costplan.core.units import UNITS
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.llm import plan_llm
 from costplan_contracts.enums import PricingUnit, ReasonCode
 from costplan_contracts.plan_llm import PlanLlmRequest
 from tools.openapi import OPENAPI, breaking_changes, merged_openapi, render
@@ -46,7 +46,7 @@ SCALING_REQUEST = {
 
 
 def test_plan_scaling_response_matches_its_snapshot():
-    from costplan.services.plan_scaling import plan_scaling
+    from costplan.services.plan.scaling import plan_scaling
     from costplan_contracts.plan_scaling import PlanScalingRequest
 
     got = plan_scaling(PlanScalingRequest.model_validate(SCALING_REQUEST)).model_dump(mode="json")
@@ -58,7 +58,7 @@ CATALOG_REQUEST = {"workload_type": "speech_to_text", "quantity": {"value": 1000
 
 
 def test_rank_catalog_response_matches_its_snapshot():
-    from costplan.services.rank_catalog import rank_catalog
+    from costplan.services.catalog_rank.rank import rank_catalog
     from costplan_contracts.rank_catalog import RankCatalogRequest
 
     got = rank_catalog(RankCatalogRequest.model_validate(CATALOG_REQUEST)).model_dump(mode="json")
@@ -83,7 +83,7 @@ def test_invoice_responses_match_their_snapshots():
 
 
 def test_insights_response_matches_its_snapshot():
-    from costplan.services.insights import quality_price
+    from costplan.services.plan.insights import quality_price
     from costplan_contracts.insights import QualityPriceRequest
 
     request = {"workload": {"input_tokens_per_month": 1e9, "output_tokens_per_month": 2e8}, "profile": "coding",

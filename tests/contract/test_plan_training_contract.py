@@ -2,7 +2,7 @@
 
 from test_contracts import check_snapshot
 
-from costplan.services.training import plan_training
+from costplan.services.training.estimate import plan_training
 from costplan_contracts.plan_training import PlanTrainingRequest
 
 TRAINING_REQUEST = {

@@ -8,7 +8,7 @@ import pytest
 
 from costplan.adapters import backends
 from costplan.services.invoice import rules
-from costplan.services.invoice_exports import GLUE_OMITTED, INVOICES_PREFIX, athena_columns
+from costplan.services.invoice.exports import GLUE_OMITTED, INVOICES_PREFIX, athena_columns
 from tools.template import ROOT, load_template, resolve
 
 TEMPLATE = load_template()

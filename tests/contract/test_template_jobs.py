@@ -5,7 +5,7 @@ run on a schedule and hold exactly the permissions they use."""
 import pytest
 
 from costplan.adapters.jobs import PENDING, PENDING_INDEX, UPDATED_AT
-from costplan.services.report_jobs import DEADLINE_MARGIN_S, STRANDED_AFTER_S
+from costplan.services.reports.jobs import DEADLINE_MARGIN_S, STRANDED_AFTER_S
 from costplan_contracts.bounds import REPORT_MAX_RECEIVES
 from tools.template import ROOT, load_template
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from costplan.services.report import render
+from costplan.services.reports.dispatch import render
 from costplan_contracts.report import ReportRequest
 
 pytestmark = pytest.mark.integration

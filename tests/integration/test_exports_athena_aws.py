@@ -18,7 +18,7 @@ from moto.server import ThreadedMotoServer
 
 from costplan.adapters.athena import AthenaQueryRunner
 from costplan.adapters.exports import ArrowExportReader, LocalExportLister, S3ExportLister, s3_filesystem
-from costplan.services.export_ports import (
+from costplan.services.invoice.export_ports import (
     EXPORT_EMPTY,
     EXPORT_MIXED_FORMATS,
     EXPORT_UNREADABLE,

@@ -14,7 +14,7 @@ from conftest import load_event
 from invoice_data import FOCUS_LINES, focus_csv
 from report_aws import BUCKET, moto_reports, sqs_records
 
-from costplan.services import invoice_exports
+from costplan.services.invoice import exports as invoice_exports
 from tools.template import load_function_module
 
 pytestmark = pytest.mark.integration
@@ -81,7 +81,7 @@ def _put_export(aws, kind: str, prefix: str) -> None:
 
 
 def _expected_summary() -> list[str]:
-    from costplan.services.report import render
+    from costplan.services.reports.dispatch import render
     from costplan_contracts.report import ReportRequest
 
     req = ReportRequest.model_validate({"source": {"kind": "invoice_analyze", "request": {
@@ -239,7 +239,7 @@ def test_a_large_export_runs_the_engines_trino_query_on_athena(aws, monkeypatch)
 
 
 def test_small_exports_and_the_report_bucket_stay_in_the_function():
-    from costplan.services.export_ports import ExportFileFormat, ExportListing
+    from costplan.services.invoice.export_ports import ExportFileFormat, ExportListing
 
     places = invoice_exports.ExportPlaces(report_bucket="reports-b", export_bucket="exports-b")
     access = invoice_exports.ExportAccess(places=places, lister=None, reader=None, runner=object(),

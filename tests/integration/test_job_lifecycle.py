@@ -9,8 +9,8 @@ import pytest
 from conftest import load_event
 from report_aws import BUCKET, Faults, focus_of_size, moto_reports, sqs_records
 
-from costplan.services import report_jobs
-from costplan.services.report_jobs import DEADLINE_MARGIN_S, STRANDED_AFTER_S, UNSENT_AFTER_S, JobTimeout
+from costplan.services.reports import jobs as report_jobs
+from costplan.services.reports.jobs import DEADLINE_MARGIN_S, STRANDED_AFTER_S, UNSENT_AFTER_S, JobTimeout
 from tools.template import load_function_module
 
 pytestmark = pytest.mark.integration

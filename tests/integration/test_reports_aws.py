@@ -173,7 +173,7 @@ def test_an_invoice_dropped_under_invoices_is_analysed_into_a_report(aws):
 
 
 def test_a_rendering_fault_leaves_the_job_retrying_then_failed(aws, monkeypatch):
-    import costplan.services.report_jobs as report
+    import costplan.services.reports.jobs as report
 
     _, job = _post(aws, "report_generate_async")
     rid = job["report_id"]

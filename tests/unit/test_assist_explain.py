@@ -7,7 +7,7 @@ import pytest
 from conftest import load_event
 
 from costplan.services.assist import explain
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.llm import plan_llm
 from costplan_contracts.assist import AssistExplainRequest
 from costplan_contracts.enums import BreakEvenStatus, BreakEvenVariable, ConstraintKind, WarningCode
 from costplan_contracts.plan_llm import PlanLlmRequest
@@ -159,7 +159,7 @@ def _fake_plan_llm(fixed_at):
 
 
 def _volume_break_even(monkeypatch, fixed_at):
-    import costplan.services.plan_llm as plan_module
+    import costplan.services.plan.llm as plan_module
     from costplan.services.assist.breakevens import plan_llm_break_evens
     from costplan.services.warnings import WarningCollector
 
@@ -188,7 +188,7 @@ def test_a_volume_break_even_that_jumps_past_every_step_is_declined(monkeypatch)
 
 
 def test_rank_catalog_llm_tokens_output_share_break_even_checked_against_rank_catalog():
-    from costplan.services.rank_catalog import rank_catalog
+    from costplan.services.catalog_rank.rank import rank_catalog
     from costplan_contracts.rank_catalog import RankCatalogRequest
 
     request = {"workload_type": "llm_tokens", "quantity": {"value": 1000, "unit": "per_1m_tokens"},

@@ -6,8 +6,8 @@ Tolerances are stated here and in catalog/data/README.md; ``holdout`` rows never
 import numpy as np
 import pytest
 
-from costplan.catalog import calibrate
 from costplan.catalog.selfhosted import get_selfhosted_catalog
+from tools import calibrate
 
 # (median |predicted/measured - 1| at most, points at least) per split
 THROUGHPUT = {"fit": (0.15, 15), "holdout": (0.20, 5)}

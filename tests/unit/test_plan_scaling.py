@@ -3,14 +3,14 @@
 
 import pytest
 
-from costplan.catalog import calibrate
 from costplan.catalog.selfhosted import get_selfhosted_catalog
 from costplan.services.errors import RequestRejected
-from costplan.services.plan_llm import plan_llm
-from costplan.services.plan_scaling import plan_scaling
+from costplan.services.plan.llm import plan_llm
+from costplan.services.plan.scaling import plan_scaling
 from costplan_contracts.enums import Deployment, FallbackStep, ReasonCode, StepStatus, ThroughputBasis, WarningCode
 from costplan_contracts.plan_llm import PlanLlmRequest
 from costplan_contracts.plan_scaling import PlanScalingRequest
+from tools import calibrate
 
 SCALING = {"model": "llama-3.1-70b-instruct", "peak_requests_per_second": 20, "avg_requests_per_second": 8,
            "avg_input_tokens": 2000, "avg_output_tokens": 400, "top_k": 100}

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from costplan.catalog.training import get_training_catalog
 from costplan.services.errors import RequestRejected
-from costplan.services.training import plan_training
+from costplan.services.training.estimate import plan_training
 from costplan_contracts.enums import ReasonCode, TrainingOptionKind, WarningCode
 from costplan_contracts.plan_training import PlanTrainingRequest
 
@@ -197,7 +197,7 @@ def test_a_provisioned_throughput_offer_serves_at_model_units_times_hours(monkey
     The rate here is a test figure, not a price (no citable Bedrock rate is in the catalog yet)."""
     from dataclasses import replace
 
-    import costplan.services.training as svc
+    import costplan.services.training.estimate as svc
     from costplan.catalog.training import ManagedOffer
 
     cat = get_training_catalog()

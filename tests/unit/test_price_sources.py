@@ -12,7 +12,7 @@ from costplan.catalog import crosscheck as X
 from costplan.catalog import snapshot
 from costplan.catalog.llm import bundled_document, from_document
 from costplan.core.pricing import blend_tiers
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.llm import plan_llm
 from costplan_contracts.enums import PriceBasis, WarningCode
 from costplan_contracts.plan_llm import PlanLlmRequest
 

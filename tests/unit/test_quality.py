@@ -8,8 +8,8 @@ import pytest
 
 from costplan.catalog.quality import get_quality_catalog, profile_quality
 from costplan.core.quality import normalise, pareto_frontier, quality_index
-from costplan.services.insights import quality_price
-from costplan.services.plan_llm import plan_llm
+from costplan.services.plan.insights import quality_price
+from costplan.services.plan.llm import plan_llm
 from costplan_contracts.enums import FallbackStep, ReasonCode, StepStatus, WarningCode, WorkloadProfile
 from costplan_contracts.insights import QualityPriceRequest
 from costplan_contracts.plan_llm import PlanLlmRequest

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from costplan.catalog.services import offerings, providers_by_workload
 from costplan.core.units import UNITS
+from costplan.services.catalog_rank.rank import rank_catalog
 from costplan.services.errors import RequestRejected
-from costplan.services.rank_catalog import rank_catalog
 from costplan_contracts.enums import FallbackStep, ReasonCode, StepStatus, WarningCode
 from costplan_contracts.rank_catalog import RankCatalogRequest
 
@@ -158,7 +158,7 @@ def _oracle(rows, budget, top_k):
 
 @pytest.mark.parametrize("seed", range(10))
 def test_ranking_agrees_with_a_plain_python_oracle(seed, monkeypatch):
-    import costplan.services.rank_catalog as rc
+    import costplan.services.catalog_rank.rank as rc
     from costplan.catalog.services import ServiceOffering
 
     rng = random.Random(seed)

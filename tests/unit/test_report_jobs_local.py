@@ -8,7 +8,7 @@ import pytest
 from costplan.adapters.jobs import LocalJobStore
 from costplan.adapters.queue import InProcessQueue, LocalDeadLetters
 from costplan.adapters.storage import LocalDiskStore
-from costplan.services import report_jobs as J
+from costplan.services.reports import jobs as J
 from costplan_contracts.report import ReportRequest
 
 BODY = {"source": {"kind": "plan_llm", "request": {
@@ -105,7 +105,7 @@ def test_a_dead_letter_fails_its_open_job_and_stays(local):
 
 def test_an_overlong_report_id_is_not_found_rather_than_a_file_system_error(local):
     from costplan.services.errors import NotFound
-    from costplan.services.report import file_for, job_status
+    from costplan.services.reports.dispatch import file_for, job_status
     from costplan_contracts.enums import ReportFormat
 
     ports, _, _ = local

@@ -11,7 +11,7 @@ import pytest
 from costplan.reports.content import ReportContent
 from costplan.reports.render import RENDERERS, csv_cell, md_cell, to_csv, to_html, to_json, to_markdown
 from costplan.services.errors import RequestRejected
-from costplan.services.report import render, report_id
+from costplan.services.reports.dispatch import render, report_id
 from costplan_contracts.report import ReportRequest
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -70,7 +70,7 @@ def test_json_carries_a_vega_lite_bar_chart_of_monthly_cost():
 
 
 def test_a_result_already_returned_renders_like_the_request():
-    from costplan.services.plan_llm import plan_llm
+    from costplan.services.plan.llm import plan_llm
     from costplan_contracts.plan_llm import PlanLlmRequest
 
     result = plan_llm(PlanLlmRequest.model_validate(PLAN)).model_dump(mode="json")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import cached_property
 
-from costplan.services.export_ports import QUERY_CANCELLED, QUERY_FAILED, QUERY_TIMEOUT, QueryError
+from costplan.services.invoice.export_ports import QUERY_CANCELLED, QUERY_FAILED, QUERY_TIMEOUT, QueryError
 
 POLL_FIRST_S, POLL_MAX_S = 0.25, 4.0
 DEFAULT_TIMEOUT_S = 600.0  # the report worker passes a shorter one

@@ -20,7 +20,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from costplan.services.report_jobs import Ports
+from costplan.services.reports.jobs import Ports
 from costplan_contracts.bounds import REPORT_MAX_RECEIVES, REPORT_URL_EXPIRY_SECONDS
 
 # Standard retries (throttles included) with socket timeouts, so no call can hang past the worker's deadline.
@@ -67,7 +67,7 @@ def _resource(name: str):
 
 def _local_url(key: str) -> str:
     # key: reports/<report_id>/report.<ext>
-    from costplan.services.report import EXTENSIONS
+    from costplan.services.reports.dispatch import EXTENSIONS
 
     _, rid, filename = key.split("/")
     ext = filename.rsplit(".", 1)[1]
@@ -88,7 +88,7 @@ def _log(event: str, *, report_id: str | None = None, error_code: str | None = N
 @cache
 def export_places():
     """Where invoice analysis may read exports from (the report bucket's invoices/, and the configured export)."""
-    from costplan.services.invoice_exports import ExportPlaces
+    from costplan.services.invoice.exports import ExportPlaces
 
     env = os.environ
     return ExportPlaces(report_bucket=env.get("REPORT_BUCKET") if mode() == AWS else LOCAL_BUCKET,
@@ -99,7 +99,7 @@ def export_places():
 def _exports(root: Path | None = None):
     """The worker's export adapters: S3 + Athena in AWS, a local folder for ``make run``."""
     from costplan.adapters.exports import ArrowExportReader, LocalExportLister, S3ExportLister
-    from costplan.services.invoice_exports import ATHENA_MIN_BYTES, ATHENA_MIN_ROWS, ExportAccess
+    from costplan.services.invoice.exports import ATHENA_MIN_BYTES, ATHENA_MIN_ROWS, ExportAccess
 
     env, places = os.environ, export_places()
     limits = {"athena_min_bytes": int(env.get("COSTPLAN_ATHENA_MIN_BYTES", ATHENA_MIN_BYTES)),
@@ -142,14 +142,14 @@ def ports() -> Ports:
     def worker(message: dict, receive_count: int) -> None:
         import json
 
-        from costplan.services.report_jobs import handle_record
+        from costplan.services.reports.jobs import handle_record
 
         handle_record(json.dumps(message, sort_keys=True), receive_count, holder["ports"])
 
     def dead_letter(message: dict) -> None:
         import json
 
-        from costplan.services.report_jobs import drain_dead_letters
+        from costplan.services.reports.jobs import drain_dead_letters
 
         holder["ports"].dead_letters.send(json.dumps(message, sort_keys=True), {})
         drain_dead_letters(holder["ports"])

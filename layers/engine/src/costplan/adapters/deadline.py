@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from costplan.services.report_jobs import DEADLINE_MARGIN_S, JobTimeout
+from costplan.services.reports.jobs import DEADLINE_MARGIN_S, JobTimeout
 
 
 def remaining_s(context) -> float | None:

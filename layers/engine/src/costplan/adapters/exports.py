@@ -29,7 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
-from costplan.services.export_ports import (
+from costplan.services.invoice.export_ports import (
     EXPORT_EMPTY,
     EXPORT_MIXED_FORMATS,
     EXPORT_UNREADABLE,

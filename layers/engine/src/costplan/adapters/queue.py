@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from costplan.services.report_jobs import DeadLetter
+from costplan.services.reports.jobs import DeadLetter
 
 DLQ_PEEK_VISIBILITY_S = 60  # a peeked dead letter is hidden this long (< the DLQ handler's 5-minute schedule)
 

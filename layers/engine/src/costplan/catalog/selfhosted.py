@@ -21,6 +21,11 @@ PRICING_COLUMNS = {"on_demand": "on_demand_usd_per_hour", "spot": "spot_usd_per_
                    "committed_1y": "committed_1y_usd_per_hour"}
 
 
+def group_key(vendor: str, precision: str, total_params_b: float, active_params_b: float) -> str:
+    """A configuration's calibration group: vendor, precision, dense or MoE (``tools/calibrate.py`` fits one per group)."""
+    return f"{vendor.lower()}/{precision}/{'moe' if active_params_b < total_params_b else 'dense'}"
+
+
 def _rows(name: str) -> list[dict]:
     with (DATA / name).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -150,7 +155,6 @@ def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | 
 
     A row's evidence is the smaller of its calibration group's points and the number of fit rows
     run at its tensor-parallel degree (TP efficiency is otherwise an assumption)."""
-    from costplan.catalog.calibrate import group_key
 
     def group(r):
         return groups.get(group_key(r[7].vendor, r[8], r[5].total_params_b, r[5].active_params_b))

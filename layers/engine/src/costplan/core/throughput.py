@@ -61,7 +61,7 @@ A closed loop of N users (how published benchmarks run) solves N = lam x (ttft +
 The efficiency factors (eff_bw, eff_flops) and the per-group factors are fitted to public
 throughput results (catalog/data/throughput_benchmarks.csv), and the latency terms
 (request_overhead, prefill_chunk_tokens) to published latency tables
-(catalog/data/latency_benchmarks.csv), by ``costplan.catalog.calibrate``.
+(catalog/data/latency_benchmarks.csv), by ``tools.calibrate``.
 """
 
 from dataclasses import dataclass

@@ -8,11 +8,11 @@ from costplan_contracts.enums import CopilotIntent
 
 
 def _services():
+    from costplan.services.catalog_rank.rank import rank_catalog
     from costplan.services.invoice import simulate
-    from costplan.services.plan_llm import plan_llm
-    from costplan.services.plan_scaling import plan_scaling
-    from costplan.services.rank_catalog import rank_catalog
-    from costplan.services.training import plan_training
+    from costplan.services.plan.llm import plan_llm
+    from costplan.services.plan.scaling import plan_scaling
+    from costplan.services.training.estimate import plan_training
     from costplan_contracts.invoice import SimulateRequest
     from costplan_contracts.plan_llm import PlanLlmRequest
     from costplan_contracts.plan_scaling import PlanScalingRequest

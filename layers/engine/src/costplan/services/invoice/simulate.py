@@ -8,7 +8,7 @@ from costplan.catalog.billing import batch_discounts
 from costplan.services.invoice.models import resolve_model
 from costplan.services.invoice.prices import PER_MILLION, cheapest_quote, hosted_quote, instance_quote
 from costplan.services.invoice.rules import HOUR_KINDS, TOKEN_KINDS
-from costplan.services.plan_rows import money
+from costplan.services.plan.rows import money
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import ScenarioAction, Severity, UsageKind, WarningCode
 from costplan_contracts.invoice import AnalyzeResponse, GroupDelta, Scenario, ScenarioStep, SimulateResponse
@@ -122,8 +122,8 @@ def _self_hosted(s: Scenario, groups: list[_Group], warn: WarningCollector, fiel
     from costplan.catalog.selfhosted import get_selfhosted_catalog
     from costplan.core.throughput import Shape
     from costplan.services.errors import RequestRejected
-    from costplan.services.plan_scaling import _resolve
-    from costplan.services.selfhosted import SECONDS_PER_MONTH, Traffic, scope_rows, size
+    from costplan.services.plan.scaling import _resolve
+    from costplan.services.plan.selfhosted import SECONDS_PER_MONTH, Traffic, scope_rows, size
 
     cat = get_selfhosted_catalog()
     if not (s.model and s.avg_input_tokens and s.avg_output_tokens):

@@ -5,8 +5,8 @@ import numpy as np
 from costplan.catalog.llm import NATIVE_UNIT
 from costplan.core.ranking import RankResult, Reason
 from costplan.core.units import convertible
-from costplan.services.candidates import CandidateSet
-from costplan.services.selfhosted import estimated_capacity_warning
+from costplan.services.plan.candidates import CandidateSet
+from costplan.services.plan.selfhosted import estimated_capacity_warning
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.enums import Deployment, PriceBasis, Severity, ThroughputBasis, WarningCode

@@ -13,8 +13,8 @@ from costplan.catalog.selfhosted import SelfHostedCatalog
 from costplan.catalog.universe import Universe
 from costplan.core.ranking import Candidates
 from costplan.core.units import UNIT_CODES
-from costplan.services.hosted import HostedBlock
-from costplan.services.selfhosted import Sizing
+from costplan.services.plan.hosted import HostedBlock
+from costplan.services.plan.selfhosted import Sizing
 
 SELF_HOSTED_UNIT = "per_gpu_hour"
 

@@ -10,9 +10,9 @@ from costplan.core.ranking import Candidates, Constraints, Reason, Workload, ran
 from costplan.core.throughput import Shape
 from costplan.core.units import UNIT_CODES
 from costplan.services.errors import FieldError, RequestRejected
-from costplan.services.fallback import exclusions
-from costplan.services.plan_rows import cents, modelled, replica_figures
-from costplan.services.selfhosted import (
+from costplan.services.plan.fallback import exclusions
+from costplan.services.plan.rows import cents, modelled, replica_figures
+from costplan.services.plan.selfhosted import (
     Measured,
     Sizing,
     Traffic,
@@ -37,7 +37,7 @@ from costplan_contracts.plan_scaling import (
 
 def _resolve(cat: SelfHostedCatalog, requested: str) -> str:
     from costplan.catalog.llm import get_llm_catalog
-    from costplan.services.hosted import resolve_model
+    from costplan.services.plan.hosted import resolve_model
 
     ids = {m.model_id for m in cat.models}
     try:

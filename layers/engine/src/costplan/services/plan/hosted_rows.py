@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from costplan.services.candidates import CandidateSet
+from costplan.services.plan.candidates import CandidateSet
 from costplan_contracts.enums import PriceBasis
 from costplan_contracts.plan_llm import PlanLlmRequest
 

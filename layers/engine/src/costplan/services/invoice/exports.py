@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from costplan.services.errors import FieldError, RequestRejected
-from costplan.services.export_ports import ExportError, ExportLister, ExportListing, ExportReader, QueryRunner
+from costplan.services.invoice.export_ports import ExportError, ExportLister, ExportListing, ExportReader, QueryRunner
 from costplan_contracts.enums import InvoiceFormat, ReportFormat, ReportKind, ReportMode
 from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, ExportSource
 
@@ -98,7 +98,7 @@ def report_request(source: ExportSource):
 def submit(req: AnalyzeRequest, places: ExportPlaces, ports_factory):
     """POST /invoice/analyze with a source: refuse a prefix this deployment may not read (422), else record
     and enqueue the report job. Returns the ReportJob (202)."""
-    from costplan.services.report import generate
+    from costplan.services.reports.dispatch import generate
 
     check_prefix(req.source.s3_prefix, places)
     job, _ = generate(report_request(req.source), ports_factory)

@@ -14,8 +14,8 @@ from costplan.core.ranking import Constraints, Reason, Workload
 from costplan.core.ranking import Objective as CoreObjective
 from costplan.core.throughput import Shape
 from costplan.core.units import UNITS, convertible
-from costplan.services.candidates import SELF_HOSTED_UNIT, CandidateSet, combine
-from costplan.services.fallback import (
+from costplan.services.plan.candidates import SELF_HOSTED_UNIT, CandidateSet, combine
+from costplan.services.plan.fallback import (
     ChainSpec,
     budget_zero_warning,
     exclusions,
@@ -24,17 +24,10 @@ from costplan.services.fallback import (
     relaxed_warnings,
     run_chain,
 )
-from costplan.services.hosted import hosted_block, resolve_model
-from costplan.services.plan_quality import quality_relaxed_warning, quality_rows
-from costplan.services.plan_rows import build_rows
-from costplan.services.plan_warnings import (
-    catalog_snapshot_warning,
-    price_age_warnings,
-    row_warnings,
-    self_hosted_warnings,
-    unit_warning,
-)
-from costplan.services.selfhosted import (
+from costplan.services.plan.hosted import hosted_block, resolve_model
+from costplan.services.plan.quality import quality_relaxed_warning, quality_rows
+from costplan.services.plan.rows import build_rows
+from costplan.services.plan.selfhosted import (
     DEFAULT_SHAPE_PROFILE,
     DEFAULT_SHAPES,
     SECONDS_PER_MONTH,
@@ -43,6 +36,13 @@ from costplan.services.selfhosted import (
     scope_rows,
     size,
     slo_details,
+)
+from costplan.services.plan.warnings import (
+    catalog_snapshot_warning,
+    price_age_warnings,
+    row_warnings,
+    self_hosted_warnings,
+    unit_warning,
 )
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import (

@@ -1,6 +1,6 @@
 """Reports: run or accept a plan, render every format; the entry points of report/generate and report/status.
 
-The async job lifecycle (ports, worker, sweeper, DLQ handler) is ``costplan.services.report_jobs``;
+The async job lifecycle (ports, worker, sweeper, DLQ handler) is ``costplan.services.reports.jobs``;
 ``costplan.adapters.backends`` provides its ports as DynamoDB/S3/SQS in AWS or local disk and an
 in-process queue for ``make run``. This module never imports boto3.
 """
@@ -25,12 +25,12 @@ EXTENSIONS = {ReportFormat.JSON: "json", ReportFormat.CSV: "csv", ReportFormat.M
 def _source(kind: ReportKind):
     """(request model, response model, service, content builder) for each report kind."""
     if kind == ReportKind.PLAN_LLM:
-        from costplan.services.plan_llm import plan_llm
+        from costplan.services.plan.llm import plan_llm
         from costplan_contracts.plan_llm import PlanLlmRequest, PlanLlmResponse
 
         return PlanLlmRequest, PlanLlmResponse, plan_llm, C.from_plan_llm
     if kind == ReportKind.RANK_CATALOG:
-        from costplan.services.rank_catalog import rank_catalog
+        from costplan.services.catalog_rank.rank import rank_catalog
         from costplan_contracts.rank_catalog import RankCatalogRequest, RankCatalogResponse
 
         return RankCatalogRequest, RankCatalogResponse, rank_catalog, C.from_rank_catalog
@@ -39,7 +39,7 @@ def _source(kind: ReportKind):
         from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse
 
         return AnalyzeRequest, AnalyzeResponse, analyze, C.from_invoice
-    from costplan.services.plan_scaling import plan_scaling
+    from costplan.services.plan.scaling import plan_scaling
     from costplan_contracts.plan_scaling import PlanScalingRequest, PlanScalingResponse
 
     return PlanScalingRequest, PlanScalingResponse, plan_scaling, C.from_plan_scaling
@@ -68,7 +68,7 @@ def render(req: ReportRequest, exports=None) -> dict[ReportFormat, bytes]:
     if req.source.request is not None:
         request = _validated(request_model, req.source.request, "source.request")
         if getattr(request, "source", None) is not None:  # invoice/analyze of an export in S3
-            from costplan.services.invoice_exports import analyze_source
+            from costplan.services.invoice.exports import analyze_source
 
             result = analyze_source(request.source, exports)
         else:
@@ -130,7 +130,7 @@ def generate(req: ReportRequest, ports_factory) -> tuple[ReportJob, bool]:
         _validated(request_model, req.source.request, "source.request")
     else:
         _validated(response_model, req.source.result, "source.result")
-    from costplan.services.report_jobs import submit
+    from costplan.services.reports.jobs import submit
 
     ports = ports_factory()
     job, created = submit(req, ports)

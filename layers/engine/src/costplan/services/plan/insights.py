@@ -10,10 +10,10 @@ from costplan.catalog.quality import profile_quality
 from costplan.catalog.universe import get_universe
 from costplan.core.quality import pareto_frontier
 from costplan.core.ranking import Constraints, Reason, Workload, rank_configs
-from costplan.services.candidates import combine
-from costplan.services.fallback import provider_masks
-from costplan.services.hosted import hosted_block
-from costplan.services.plan_rows import money, sig
+from costplan.services.plan.candidates import combine
+from costplan.services.plan.fallback import provider_masks
+from costplan.services.plan.hosted import hosted_block
+from costplan.services.plan.rows import money, sig
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Severity, WarningCode

@@ -1,5 +1,8 @@
 """Build-time calibration of the serving model on public benchmark results, with held-out rows.
 
+A developer tool, not shipped in the Lambda layer: it writes ``costplan/catalog/data/calibration.json``, which the
+layer reads (``costplan.catalog.selfhosted``).
+
 Reads two cited tables in ``data/``:
 
 - ``throughput_benchmarks.csv``: measured serving throughput of named models on named GPUs;
@@ -30,19 +33,18 @@ guess); a calibrated group is ``calibrated`` with at least ``MIN_POINTS`` points
 ``thin``. Tensor-parallel efficiency is an assumption whose evidence is the number of fit rows
 run at that TP degree. Writes ``data/calibration.json`` with every row's prediction and error.
 
-Run: ``python -m costplan.catalog.calibrate``.
+Run: ``python -m tools.calibrate``.
 """
 
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
+from costplan.catalog.selfhosted import DATA, group_key
 from costplan.core.throughput import BYTES_PER_PARAM, Configs, Efficiency, Shape, closed_loop, terms
 
-DATA = Path(__file__).parent / "data"
 OUT = DATA / "calibration.json"
 TOLERANCE = 1.6
 MIN_POINTS = 5
@@ -63,10 +65,6 @@ BURSTINESS_GRID = (0.0, 1.0, 3.0, 7.0, 15.0, 31.0)
 PAIR_RANGE, PAIR_STEPS, PAIR_REFINE = (0.05, 4.0), 41, 0.12  # (factor, compute_factor) search: log grid, then +-12%
 STEP_OVERHEAD_GRID = (0.0, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.012, 0.015)  # s per step
 DEFAULT_LATENCY = {"request_overhead_s": 0.0, "prefill_chunk_tokens": 2048.0, "queue_burstiness": 0.0}
-
-
-def group_key(vendor: str, precision: str, total_params_b: float, active_params_b: float) -> str:
-    return f"{vendor.lower()}/{precision}/{'moe' if active_params_b < total_params_b else 'dense'}"
 
 
 def _load(name: str, metric) -> list[dict]:

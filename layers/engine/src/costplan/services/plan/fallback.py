@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from costplan.core.ranking import Candidates, Constraints, RankResult, Reason, Workload, rank_configs
-from costplan.services.plan_rows import money
+from costplan.services.plan.rows import money
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import FallbackStep, ReasonCode, Severity, StepStatus, WarningCode
 from costplan_contracts.ranking import ExclusionExample, ExclusionGroup, Exclusions, StepResult

@@ -3,7 +3,7 @@
 import numpy as np
 
 from costplan.core.ranking import RankResult
-from costplan.services.candidates import CandidateSet
+from costplan.services.plan.candidates import CandidateSet
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Severity, WarningCode, WorkloadProfile

@@ -7,10 +7,10 @@ from costplan.catalog.llm import NATIVE_UNIT
 from costplan.catalog.selfhosted import PRECISIONS
 from costplan.core.ranking import RankResult
 from costplan.core.units import conversion_factor, convertible
-from costplan.services.candidates import CandidateSet
-from costplan.services.hosted import is_exact
-from costplan.services.hosted_rows import hosted_extras
-from costplan.services.selfhosted import Sizing, shape_note, throughput_basis
+from costplan.services.plan.candidates import CandidateSet
+from costplan.services.plan.hosted import is_exact
+from costplan.services.plan.hosted_rows import hosted_extras
+from costplan.services.plan.selfhosted import Sizing, shape_note, throughput_basis
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Deployment, Precision, PriceBasis, PricingModel, ThroughputBasis

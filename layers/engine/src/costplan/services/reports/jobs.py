@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from costplan.reports.render import CONTENT_TYPES
 from costplan.services.errors import RequestRejected
-from costplan.services.report import file_key, invoice_report_request, render, report_id
+from costplan.services.reports.dispatch import file_key, invoice_report_request, render, report_id
 from costplan_contracts.bounds import REPORT_MAX_RECEIVES
 from costplan_contracts.enums import JobErrorCode, JobStatus
 from costplan_contracts.report import ReportRequest
