@@ -2,15 +2,20 @@
 
 Source: ``data/llm_offerings.json``, generated from genai-prices (cross-checked against LiteLLM's price map) by
 ``build_llm.py``; or a refreshed snapshot of the same document (``catalog/snapshot.py``).
+
+The bundled catalog loads from its compact binary (``catalog/binary.py``: built at layer build time, checked
+against the JSON's hash), so a cold start does not parse 1 MB of JSON.
 """
 
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 
+from costplan.catalog import binary
 from costplan.core.pricing import has_tiers
 from costplan.core.ranking import Reason
 from costplan.core.units import UNIT_CODES
@@ -207,11 +212,26 @@ def bundled_document() -> dict:
     return json.loads(ARTIFACT.read_text(encoding="utf-8"))
 
 
+def from_json_bytes(raw: bytes) -> LlmCatalog:
+    """The bundled catalog from the JSON document's bytes (what the compact binary is built from)."""
+    return from_document(json.loads(raw))
+
+
+def bundled_catalog() -> LlmCatalog:
+    """The bundled artifact's catalog: from its compact binary when one matches the JSON, else from the JSON."""
+    return binary.load(ARTIFACT, from_json_bytes)[0]
+
+
 @cache
 def get_llm_catalog() -> LlmCatalog:
     """The process-wide catalog (built on first use, then reused by every warm invocation): the newest valid
     refreshed snapshot when ``CATALOG_BUCKET`` is set, else (or on any failure) the bundled artifact."""
-    from costplan.catalog.snapshot import load_document
+    # lazy: snapshot imports this module (bundled_document), and boto3 only when a bucket is set
+    from costplan.catalog.snapshot import BUCKET_ENV, load_document
 
+    if not os.environ.get(BUCKET_ENV):
+        return bundled_catalog()
     doc, key = load_document()
+    if key.startswith("bundled"):  # the snapshot could not be used: the bundled catalog, saying why
+        return replace(bundled_catalog(), snapshot=key)
     return from_document(doc, key)
