@@ -5,6 +5,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from local_server import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tools/ (local server, template reader)
@@ -32,6 +33,13 @@ def lambda_context():
     return SimpleNamespace(function_name="costplan-test", memory_limit_in_mb=1024,
                            invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:costplan-test",
                            aws_request_id="lambda-request-1", get_remaining_time_in_millis=lambda: 60_000)
+
+
+@pytest.fixture(scope="session")
+def local_api(tmp_path_factory):
+    """`make run`'s server on a free loopback port, shared by the HTTP tests of one session (tests/local_server.py)."""
+    with serve(tmp_path_factory.mktemp("local-api")) as server:
+        yield server
 
 
 def load_event(name: str) -> dict:

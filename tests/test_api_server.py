@@ -1,10 +1,6 @@
 """End to end: a real HTTP client against the server `make run` starts (tools.local_api under uvicorn)."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -16,35 +12,9 @@ from tools.template import ROOT
 pytestmark = pytest.mark.integration
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    port = _free_port()
-    tmp = tmp_path_factory.mktemp("local-api")
-    env = {**os.environ, "COSTPLAN_LOCAL_DIR": str(tmp / "data")}
-    log = (tmp / "server.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
-    proc = subprocess.Popen([sys.executable, "-m", "tools.local_api", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/api/v1/meta/bounds", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("local server did not start: " + (tmp / "server.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+def server(local_api):
+    return local_api.base
 
 
 def test_plan_llm_over_http_matches_the_event_body(server):
