@@ -253,8 +253,20 @@ def cross_check_summary(offerings: list[dict]) -> dict:
     }
 
 
+def offering_key(offering: dict) -> tuple[str, str]:
+    """The artifact's explicit order (unique per offering): provider id, then the provider's model id."""
+    return offering["provider"], offering["model"]
+
+
 def render(catalog: dict) -> str:
-    return json.dumps(catalog, sort_keys=True, separators=(",", ":")) + "\n"
+    """The artifact as reviewable text: one header field per line, then one offering per line sorted by
+    ``offering_key``, so a price change is a one-line diff. Whitespace only: ``json.loads`` gives back ``catalog``."""
+    def dump(value) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    head = [f"{dump(k)}:{dump(v)}," for k, v in sorted(catalog.items()) if k != "offerings"]
+    rows = [dump(o) for o in sorted(catalog["offerings"], key=offering_key)]
+    return "{\n" + "\n".join(head) + '\n"offerings":[\n' + ",\n".join(rows) + "\n]}\n"
 
 
 def main(argv: list[str] | None = None) -> None:
