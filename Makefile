@@ -9,11 +9,11 @@ COV    := --cov=costplan.core --cov=costplan.services --cov=costplan.catalog --c
 
 .PHONY: help run test unit fuzz lint openapi catalog bench build release-check clean
 
-$(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml tools/find_python.sh
+$(STAMP): requirements.txt requirements-dev.txt layers/engine/pyproject.toml contracts/pyproject.toml client/pyproject.toml tools/find_python.sh
 	@test -n "$(PYTHON)" || tools/find_python.sh
 	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements-dev.txt -e contracts -e layers/engine
+	$(BIN)/python -m pip install -q -r requirements-dev.txt -e contracts -e layers/engine -e client
 	@touch $(STAMP)
 
 run: $(STAMP)  ## serve every template.yaml HttpApi route on http://127.0.0.1:$(PORT)
