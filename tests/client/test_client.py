@@ -169,7 +169,7 @@ def test_a_loopback_endpoint_defaults_to_no_auth():
 def grant(n: int, upload_id: str = "a" * 32) -> httpx.Response:
     return httpx.Response(200, json={
         "upload_id": upload_id, "method": "PUT", "url": f"https://bucket.s3.amazonaws.com/invoices/up/{n}?sig=x",
-        "headers": {"Content-Type": "text/csv"}, "key": f"invoices/up/{n}", "s3_uri": f"s3://bucket/invoices/up/{n}",
+        "headers": {"Content-Type": "text/csv"}, "purpose": "invoice", "expires_in_s": 900, "key": f"invoices/up/{n}", "s3_uri": f"s3://bucket/invoices/up/{n}",
         "s3_prefix": "s3://bucket/invoices/up/", "expires_at": "2026-11-28T18:00:00Z", "max_bytes": 10**9,
         "warnings": []})
 
@@ -190,7 +190,7 @@ def test_a_folder_is_uploaded_file_by_file_then_analysed_as_one_job(tmp_path):
     assert isinstance(result, Job) and result.wait().status.value == "succeeded"
     asks = [json.loads(r.content) for r in rec.requests if r.url.path == "/api/v1/uploads"]
     assert [(a["filename"], a["size_bytes"], a.get("upload_id")) for a in asks] == [("a.csv", 10, None),
-                                                                                   ("b.csv", 20, "a" * 32)]
+                                                                                   ("part-b.csv", 20, "a" * 32)]
     puts = [r for r in rec.requests if r.method == "PUT"]
     assert [r.content for r in puts] == [b"x" * 10, b"y" * 20]
     assert all(r.headers["content-length"] == str(len(r.content)) and "authorization" not in r.headers and
@@ -252,3 +252,23 @@ def test_fields_from_a_newer_server_are_dropped_and_a_wrong_shape_is_an_error():
     with pytest.raises(CostPlanError) as e:
         client_for(rec).report_status(RID)
     assert e.value.code == "UNEXPECTED_RESPONSE"
+
+
+def test_files_in_sub_folders_get_distinct_flat_upload_names(tmp_path):
+    from costplan_client.uploads import upload_names
+
+    files = [tmp_path / "BILLING_PERIOD=2026-10" / "part 0.parquet", tmp_path / "BILLING_PERIOD=2026-11" / "part 0.parquet"]
+    assert upload_names(files, tmp_path) == ["BILLING_PERIOD=2026-10-part_0.parquet", "BILLING_PERIOD=2026-11-part_0.parquet"]
+    with pytest.raises(CostPlanError, match="validation"):
+        upload_names([tmp_path / "a-b.csv", tmp_path / "a" / "b.csv"], tmp_path)
+
+
+def test_make_runs_409_is_a_clear_error_for_a_folder(tmp_path):
+    (tmp_path / "a.csv").write_text("a")
+    (tmp_path / "b.csv").write_text("b")
+    refused = {"error": {"code": "UPLOADS_NOT_CONFIGURED", "message": "no upload bucket",
+                         "details": [{"field": "purpose", "reason": "no S3 bucket"}]}, "correlation_id": "c"}
+    rec = Recorder({("POST", "/api/v1/uploads"): [httpx.Response(409, json=refused)]})
+    with pytest.raises(CostPlanError) as e:
+        client_for(rec).analyze_export(tmp_path)
+    assert e.value.code == "UPLOADS_UNAVAILABLE" and e.value.status == 409 and not e.value.is_input_error

@@ -353,28 +353,43 @@ def report_generate(
     _run(ctx, call)
 
 
-_RESULT_KEYS = (("reconciliation", ReportKind.INVOICE_ANALYZE), ("configurations", ReportKind.PLAN_SCALING),
-                ("catalog", ReportKind.RANK_CATALOG), ("rows", ReportKind.PLAN_LLM))
-_REQUEST_KEYS = (("workload_type", ReportKind.RANK_CATALOG), ("peak_requests_per_second", ReportKind.PLAN_SCALING),
-                 ("workload", ReportKind.PLAN_LLM), ("invoice", ReportKind.INVOICE_ANALYZE),
-                 ("source", ReportKind.INVOICE_ANALYZE))
+def _kind_of(doc: dict) -> tuple[ReportKind, str] | None:
+    """Which endpoint's response (or else request) the document is: the first contract model it validates as."""
+    from pydantic import ValidationError
+
+    from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse
+    from costplan_contracts.plan_llm import PlanLlmRequest, PlanLlmResponse
+    from costplan_contracts.plan_scaling import PlanScalingRequest, PlanScalingResponse
+    from costplan_contracts.rank_catalog import RankCatalogRequest, RankCatalogResponse
+
+    candidates = ((PlanLlmResponse, ReportKind.PLAN_LLM, "result"), (RankCatalogResponse, ReportKind.RANK_CATALOG,
+                  "result"), (PlanScalingResponse, ReportKind.PLAN_SCALING, "result"),
+                  (AnalyzeResponse, ReportKind.INVOICE_ANALYZE, "result"), (PlanLlmRequest, ReportKind.PLAN_LLM,
+                  "request"), (RankCatalogRequest, ReportKind.RANK_CATALOG, "request"),
+                  (PlanScalingRequest, ReportKind.PLAN_SCALING, "request"),
+                  (AnalyzeRequest, ReportKind.INVOICE_ANALYZE, "request"))
+    for model, kind, role in candidates:
+        try:
+            model.model_validate(doc)
+        except ValidationError:
+            continue
+        return kind, role
+    return None
 
 
 def report_body(doc: dict, formats: list[str], title: str | None, kind: ReportKind | None) -> dict:
     """The ReportRequest for --from: the document itself when it is one, else a source built around it (async)."""
-    if isinstance(doc, dict) and "formats" in doc and "source" in doc:
-        return {**doc, "formats": formats, "mode": "async", **({"title": title} if title else {})}
     if not isinstance(doc, dict):
         _fail(CostPlanError("VALIDATION_ERROR", "Bad option", [_detail("--from", "not a JSON object")]))
-    is_result = any(k in doc for k, _ in _RESULT_KEYS)
-    if kind is None:
-        table = _RESULT_KEYS if is_result else _REQUEST_KEYS
-        kind = next((k for key, k in table if key in doc), None)
-        if kind is None:
-            _fail(CostPlanError("VALIDATION_ERROR", "Bad option",
-                                [_detail("--from", "cannot tell which endpoint this is; pass --kind")]))
-    return {"source": {"kind": kind.value, ("result" if is_result else "request"): doc}, "formats": formats,
-            "mode": "async", **({"title": title} if title else {})}
+    extra = {"mode": "async", **({"title": title} if title else {})}
+    if "formats" in doc and "source" in doc:
+        return {**doc, "formats": formats, **extra}
+    found = _kind_of(doc)
+    if found is None and kind is None:
+        _fail(CostPlanError("VALIDATION_ERROR", "Bad option", [_detail(
+            "--from", "not a plan/llm, rank/catalog, plan/scaling or invoice/analyze request or response")]))
+    role = found[1] if found else ("result" if "rows" in doc or "reconciliation" in doc else "request")
+    return {"source": {"kind": (kind or found[0]).value, role: doc}, "formats": formats, **extra}
 
 
 @app.command("ask")

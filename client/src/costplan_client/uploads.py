@@ -8,12 +8,13 @@
   - local: the files are placed where the in-process API's local store stands in for the report bucket
     (``<COSTPLAN_LOCAL_DIR>/invoices/cli-<content hash>/``, hard links where possible), and the same analyze call
     names that prefix.
-  A server without an upload bucket (``make run``) answers the upload request with an error: the client then
-  says so, and what to do, instead of sending a large body.
+  A server without an upload bucket (``make run``) answers the upload request with 409 UPLOADS_NOT_CONFIGURED:
+  the client then says so, and what to do, instead of sending a large body.
 """
 
 import hashlib
 import os
+import re
 import shutil
 import struct
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from costplan_contracts.bounds import INVOICE_BODY_MAX_BYTES
 from costplan_contracts.invoice import CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE
 
 UPLOADS_PATH = "/api/v1/uploads"
+NOT_CONFIGURED = "UPLOADS_NOT_CONFIGURED"  # the API's 409 where no upload bucket is configured (make run)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+()-]")  # what an upload's file name may not hold (contracts' filename pattern)
 LOCAL_BUCKET = "costplan-local"  # make run / local transport: s3://costplan-local/<key> is COSTPLAN_LOCAL_DIR/<key>
 GZIP_MEDIA_TYPE = "application/gzip"
 CHUNK = 1024 * 1024
@@ -95,9 +98,9 @@ def content_digest(files: list[Path], base: Path) -> str:
 
 
 def place_locally(local_dir: Path, files: list[Path], base: Path, progress: UploadProgress | None) -> str:
-    """Local transport: the files under ``<local_dir>/invoices/cli-<hash>/``; returns its s3:// prefix. The same
+    """Local transport: the files under ``<local_dir>/invoices/uploads/<hash>/``; returns its s3:// prefix. The same
     content gets the same prefix, so the same report job (report ids are a hash of the request)."""
-    prefix = f"invoices/cli-{content_digest(files, base)}/"
+    prefix = f"invoices/uploads/{content_digest(files, base)}/"
     total, sent = sum(p.stat().st_size for p in files), 0
     for p in files:
         dest = local_dir / prefix / (p.relative_to(base) if p != base else Path(p.name))
@@ -132,8 +135,21 @@ class _Reader:
             yield chunk
 
 
+def upload_names(files: list[Path], base: Path) -> list[str]:
+    """One flat name per file (an upload folder has no sub-folders): the path below the export folder joined with
+    '-' (BILLING_PERIOD=2026-10/part-0.parquet -> BILLING_PERIOD=2026-10-part-0.parquet), unsafe characters '_'."""
+    names = [_UNSAFE.sub("_", "-".join(p.relative_to(base).parts if p != base else (p.name,))).lstrip("._=+()-")
+             for p in files]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise CostPlanError("VALIDATION_ERROR", "Request failed validation",
+                            [ErrorDetail("path", f"two files would upload as {dupes[0]}; rename one")])
+    return names
+
+
 def upload(client, files: list[Path], base: Path, progress: UploadProgress | None) -> str:
     """http transport: a presigned PUT per file under one upload_id; returns the uploads' s3_prefix."""
+    names = upload_names(files, base)
     total, sent = sum(p.stat().st_size for p in files), 0
     upload_id, prefix = None, None
 
@@ -143,13 +159,13 @@ def upload(client, files: list[Path], base: Path, progress: UploadProgress | Non
         if progress:
             progress(min(sent, total), total)
 
-    for p in files:
-        body = {"purpose": "invoice", "filename": p.name, "content_type": SUFFIXES[suffix_of(p)],
+    for p, name in zip(files, names, strict=True):
+        body = {"purpose": "invoice", "filename": name, "content_type": SUFFIXES[suffix_of(p)],
                 "size_bytes": p.stat().st_size, **({"upload_id": upload_id} if upload_id else {})}
         try:
             grant = client.send("POST", UPLOADS_PATH, json=body, idempotent=False).json()
         except ApiError as e:
-            if e.status in (404, 405, 501) or (e.status == 422 and not upload_id and _no_bucket(e)):
+            if e.code == NOT_CONFIGURED or e.status in (404, 405, 501):
                 raise CostPlanError("UPLOADS_UNAVAILABLE", "this server takes no uploads (make run has no S3 bucket), "
                                     "and this export is a folder or larger than a request body",
                                     [ErrorDetail("path", "analyse it without --endpoint (the local transport reads "
@@ -164,10 +180,6 @@ def upload(client, files: list[Path], base: Path, progress: UploadProgress | Non
             client.send(grant.get("method", "PUT"), grant["url"], content=_Reader(f, on_read),
                         headers=grant.get("headers") or {}, idempotent=False, client=client._plain)
     return prefix
-
-
-def _no_bucket(e: ApiError) -> bool:
-    return any("bucket" in d.reason.lower() or "upload" in d.reason.lower() for d in e.details)
 
 
 def analyze_export(client, path: Path, *, invoice_format: str | None = None, focus_version: str | None = None,
