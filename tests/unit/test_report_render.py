@@ -1,15 +1,23 @@
-"""Report rendering: golden files per format, injection safety, determinism, savings arithmetic."""
+"""Report rendering: golden files per format, injection safety, determinism, savings arithmetic, templates."""
 
 import csv
+import fnmatch
 import io
 import json
 import os
+import re
+import tomllib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import vl_convert
 
+from costplan.reports import markup
+from costplan.reports.charts import bar_chart, bar_chart_svg
 from costplan.reports.content import ReportContent
-from costplan.reports.render import RENDERERS, csv_cell, md_cell, to_csv, to_html, to_json, to_markdown
+from costplan.reports.render import RENDERERS, csv_cell, to_csv, to_html, to_json, to_markdown
+from costplan.reports.text import md_cell
 from costplan.services.errors import RequestRejected
 from costplan.services.reports.dispatch import render, report_id
 from costplan_contracts.report import ReportRequest
@@ -204,3 +212,113 @@ def test_money_and_short_label():
         "anthropic/claude-sonnet-4.5 looks like\u2026"
     assert short_label("x" * 60) == "x" * 43 + "\u2026"  # one word longer than the limit: cut only then
     assert short_label("short label") == "short label"
+
+
+# ---------------------------------------------------------------- templates: one section list, escaping by default
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.h2, self.svg_labels, self._in = set(), [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self._in = ("h2" if tag == "h2" else "label" if tag == "text" and ("text-anchor", "end") in attrs else None)
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "h2":
+            self.h2.append(data)
+        elif self._in == "label":
+            self.svg_labels.append(data)
+
+
+def _parsed(html: bytes) -> _Tags:
+    p = _Tags()
+    p.feed(html.decode())
+    return p
+
+
+TEMPLATE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul", "li", "figure", "svg", "text",
+                 "rect", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def _everywhere_hostile() -> ReportContent:
+    """Markup in every string a report prints: title, dates, labels, headers, cells, section titles, provenance."""
+    x = '<img src=x onerror=alert(1)>|*a*\n[l](http://e.x)"\''
+    return ReportContent(
+        title=x, kind="plan_llm", as_of=x, summary=[x], columns=[x, "Monthly USD"], rows=[[x, 1.5], [None, x]],
+        chart=[(x, 2.0)], steps=[(x, x, x)], exclusions=[(x, 1, x)], warnings=[(x, x, x, x, x)], provenance=[(x, x)],
+        table_title=x, chart_title=x, chart_item=x, chart_axis=x, sections=[(x, [x], [[x]])], exclusions_title=x)
+
+
+def test_html_prints_only_the_templates_own_tags_whatever_the_content_says():
+    out = to_html(_everywhere_hostile())
+    tags = _parsed(out).tags
+    assert tags <= TEMPLATE_TAGS and "img" not in tags
+    assert b"<img" not in out and b"&lt;img src=x onerror=alert(1)&gt;" in out
+    assert b"default-src 'none'" in out  # the page's security policy stays
+
+
+def test_markdown_escapes_every_value_whatever_the_content_says():
+    out = to_markdown(_everywhere_hostile()).decode()
+    assert "<img" not in out and "&lt;img" in out and "](http" not in out
+    tables = re.findall(r"(?m)((?:^\|.*\n)+)", out)
+    assert len(tables) == 6  # ranked, extra section, steps, exclusions, warnings, provenance
+    for table in tables:  # a value's pipe or newline never adds a column or a row
+        pipes = {len(re.findall(r"(?<!\\)\|", line)) for line in table.splitlines()}
+        assert len(pipes) == 1 and len(table.splitlines()) >= 3
+
+
+@pytest.mark.parametrize("kind", ["plan_llm", "invoice_analyze"])
+def test_markdown_and_html_show_the_same_sections_in_the_same_order(kind):
+    files = invoice_files() if kind == "invoice_analyze" else {f.value: d for f, d in render(request()).items()}
+    md_headings = [line[3:] for line in files["markdown"].decode().splitlines() if line.startswith("## ")]
+    chart_title = json.loads(files["json"])["chart"]["description"]
+    html_headings = [h for h in _parsed(files["html"]).h2 if h != chart_title]  # Markdown has no picture
+    assert md_headings == html_headings and len(md_headings) >= 5
+
+
+def test_the_section_list_is_the_one_both_templates_render():
+    content = ReportContent(
+        title="T", kind="plan_llm", as_of=None, summary=["s"], columns=["A"], rows=[], chart=[], steps=[("a", "b", "c")],
+        exclusions=[], warnings=[], provenance=[], sections=[("Extra one", ["B"], [[1]])])
+    titles = [s.title for s in markup.sections(content) if s.kind != markup.SectionKind.CHART]
+    md = [line[3:] for line in to_markdown(content).decode().splitlines() if line.startswith("## ")]
+    assert md == titles == ["Summary", "Ranked options", "Extra one", "Fallback steps", "Exclusions", "Warnings",
+                            "Provenance"]
+    assert _parsed(to_html(content)).h2 == ["Summary", "Monthly cost per option", *titles[1:]]
+
+
+def test_the_html_chart_is_drawn_from_the_json_reports_chart_spec():
+    files = {f.value: d for f, d in render(request()).items()}
+    spec = json.loads(files["json"])["chart"]
+    page = _parsed(files["html"])
+    assert page.svg_labels == [v["option"] for v in sorted(spec["data"]["values"], key=lambda v: v["rank"])]
+    assert files["html"].count(b'<rect class="bar"') == len(spec["data"]["values"]) == 5
+    assert f'aria-label="{spec["description"]}"'.encode() in files["html"]
+    assert bar_chart_svg(bar_chart(ReportContent(**{**_everywhere_hostile().__dict__, "chart": []}))) is None
+
+
+def test_vega_lite_draws_the_same_bars_and_labels_as_the_static_chart():
+    """vl-convert (test-only) renders the spec the JSON report carries; the HTML report's SVG is its static twin."""
+    files = invoice_files()
+    spec = json.loads(files["json"])["chart"]
+    svg = vl_convert.vegalite_to_svg(spec)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    static = _parsed(files["html"]).svg_labels
+    assert len(static) == 9 and svg.count('aria-roledescription="bar"') == len(static)
+    assert [t for t in texts if t in static] == static  # every label whole (labelLimit), in rank order
+    assert spec["encoding"]["y"]["title"] in texts and spec["encoding"]["x"]["title"] in texts
+
+
+def test_report_templates_ship_as_package_data():
+    """The layer installs the engine with pip: a template the package-data globs miss would be absent on Lambda."""
+    engine = Path(__file__).resolve().parents[2] / "layers" / "engine"
+    globs = tomllib.loads((engine / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["costplan.reports"]
+    package = engine / "src" / "costplan" / "reports"
+    templates = sorted(p.relative_to(package).as_posix() for p in (package / "templates").rglob("*") if p.is_file())
+    assert {"templates/report.html", "templates/report.md", "templates/bar_chart.svg"} <= set(templates)
+    assert [t for t in templates if not any(fnmatch.fnmatch(t, g) for g in globs)] == []

@@ -1,7 +1,12 @@
-"""The report text helpers every format shares: one money formatter and one label shortener."""
+"""The report text helpers every format shares: one money formatter, one label shortener, and the escaping
+rule of each text format (applied by the templates to every value they print, see ``reports.markup``)."""
+
+import html
+import re
 
 ELLIPSIS = "\u2026"
 LABEL_MAX = 44  # characters of a chart label (about 300 px at 12 px)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|#!])")
 
 
 def money(x: float, currency: str = "USD") -> str:
@@ -22,3 +27,19 @@ def short_label(text: str, limit: int = LABEL_MAX) -> str:
     cut = max(room.rfind(" "), room.rfind("/") + 1 if "/" in room else -1, room.rfind("-") + 1 if "-" in room else -1)
     head = room[:cut] if cut > limit // 3 else room  # a word boundary too early would lose the label
     return head.rstrip(" /-,;:") + ELLIPSIS
+
+
+def md_cell(value) -> str:
+    """Markdown-safe text: HTML and Markdown syntax are escaped and line breaks become spaces, so a value can't
+    break a table row or inject links, images or tags."""
+    text = "" if value is None else str(value)
+    text = html.escape(text, quote=False).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def html_value(value):
+    """A value as the HTML report prints it, before escaping: floats with 2 decimals (6 significant digits
+    below 1), None as nothing; anything else unchanged (escaping is the template engine's job)."""
+    if isinstance(value, float):
+        return f"{value:,.6g}" if abs(value) < 1 else f"{value:,.2f}"
+    return "" if value is None else value
