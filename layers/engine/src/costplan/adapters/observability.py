@@ -17,8 +17,17 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 
+WARNINGS_LOG_MESSAGE = "warnings returned"
+
+
 def log_warnings(endpoint: str, warnings) -> None:
-    """Every warning returned to a caller is also one structured log line."""
-    for w in warnings:
-        logger.warning(w.message, extra={"endpoint": endpoint, "warning": w.model_dump(mode="json")})
+    """The warnings returned to a caller, as ONE structured log line per request: ``warning_codes`` (each code
+    once, sorted) to filter on, and ``warnings`` (every one, as returned). One line, not one per warning: a
+    Powertools line costs tens of microseconds, which was 12% of a warm plan/llm call."""
+    if warnings:
+        logger.warning(WARNINGS_LOG_MESSAGE, extra={
+            "endpoint": endpoint,
+            "warning_codes": sorted({w.code.value for w in warnings}),
+            "warnings": [w.model_dump(mode="json") for w in warnings],
+        })
     metrics.add_metric(name="WarningsReturned", unit=MetricUnit.Count, value=len(warnings))

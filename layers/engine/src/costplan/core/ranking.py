@@ -77,13 +77,14 @@ class Objective(IntEnum):
     BALANCED = 2  # w x quality/100 - (1 - w) x cost/max admitted cost, descending
 
 
-# Plain ints, in precedence order after the catalog's own blocks (IntEnum members are slow in numpy calls).
-_CHECK_ORDER = [int(r) for r in (
-    Reason.UNIT_MISMATCH, Reason.PROVIDER_EXCLUDED, Reason.PROVIDER_NOT_ALLOWED, Reason.CONTEXT_WINDOW_UNKNOWN,
-    Reason.CONTEXT_WINDOW_TOO_SMALL, Reason.PRICE_MISSING_INPUT, Reason.PRICE_MISSING_OUTPUT,
-    Reason.PRICE_MISSING_CACHE_READ, Reason.REQUESTS_REQUIRED, Reason.QUALITY_UNKNOWN, Reason.BELOW_MIN_QUALITY,
-    Reason.OVER_BUDGET,
-)]
+# Plain ints (IntEnum members are slow in numpy calls), checked in this precedence after the catalog's own blocks.
+_UNIT_MISMATCH, _PROVIDER_EXCLUDED, _PROVIDER_NOT_ALLOWED = (int(Reason.UNIT_MISMATCH), int(Reason.PROVIDER_EXCLUDED),
+                                                            int(Reason.PROVIDER_NOT_ALLOWED))
+_CONTEXT_WINDOW_UNKNOWN, _CONTEXT_WINDOW_TOO_SMALL = int(Reason.CONTEXT_WINDOW_UNKNOWN), int(Reason.CONTEXT_WINDOW_TOO_SMALL)
+_PRICE_MISSING_INPUT, _PRICE_MISSING_OUTPUT, _PRICE_MISSING_CACHE_READ = (
+    int(Reason.PRICE_MISSING_INPUT), int(Reason.PRICE_MISSING_OUTPUT), int(Reason.PRICE_MISSING_CACHE_READ))
+_REQUESTS_REQUIRED, _QUALITY_UNKNOWN, _BELOW_MIN_QUALITY, _OVER_BUDGET = (
+    int(Reason.REQUESTS_REQUIRED), int(Reason.QUALITY_UNKNOWN), int(Reason.BELOW_MIN_QUALITY), int(Reason.OVER_BUDGET))
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,6 @@ def _component(quantity: float, price: np.ndarray, per: float) -> np.ndarray:
     return price * (quantity / per)
 
 
-def _mask(table: np.ndarray | None, codes: np.ndarray, default: bool) -> np.ndarray:
-    if table is None:
-        return np.full(codes.shape, default)
-    return table[codes]
-
-
 def _objective_key(cost: np.ndarray, quality: np.ndarray, idx: np.ndarray, k: Constraints) -> np.ndarray:
     """The ascending sort key of the objective (cost itself for MIN_COST)."""
     if k.objective == Objective.MIN_COST or not idx.size:
@@ -163,6 +158,57 @@ def _objective_key(cost: np.ndarray, quality: np.ndarray, idx: np.ndarray, k: Co
             return -np.where(cost > 0, quality / cost, np.inf)
         top = float(cost[idx].max()) or 1.0
         return -(k.balance_weight * quality / 100.0 - (1.0 - k.balance_weight) * cost / top)
+
+
+def _checks(c: Candidates, k: Constraints, blocked: np.ndarray, quality: np.ndarray, input_usd: np.ndarray,
+            output_usd: np.ndarray, cached_usd: np.ndarray, cost: np.ndarray, has_fee: np.ndarray,
+            requests_known: bool) -> list[tuple[np.ndarray, int | np.ndarray]]:
+    """(failed, reason) per exclusion check, in precedence order; a check no candidate can fail is left out."""
+    checks: list[tuple[np.ndarray, int | np.ndarray]] = [(blocked != 0, blocked)]
+    if k.admitted_units is not None:
+        checks.append((~k.admitted_units[c.unit_code], _UNIT_MISMATCH))
+    if k.excluded_providers is not None:
+        checks.append((k.excluded_providers[c.provider_code], _PROVIDER_EXCLUDED))
+    if k.allowed_providers is not None:
+        checks.append((~k.allowed_providers[c.provider_code], _PROVIDER_NOT_ALLOWED))
+    if k.min_context > 0:
+        if not k.unknown_context_ok:
+            checks.append((np.isnan(c.context_window), _CONTEXT_WINDOW_UNKNOWN))
+        checks.append((c.context_window < k.min_context, _CONTEXT_WINDOW_TOO_SMALL))
+    checks += [(np.isnan(input_usd), _PRICE_MISSING_INPUT), (np.isnan(output_usd), _PRICE_MISSING_OUTPUT),
+               (np.isnan(cached_usd), _PRICE_MISSING_CACHE_READ)]
+    if not requests_known:
+        checks.append((has_fee, _REQUESTS_REQUIRED))
+    if k.needs_quality:
+        checks.append((np.isnan(quality), _QUALITY_UNKNOWN))
+    if k.min_quality > 0:
+        with np.errstate(invalid="ignore"):
+            checks.append((quality < k.min_quality, _BELOW_MIN_QUALITY))
+    if k.budget_usd != float("inf"):
+        checks.append((cost > k.budget_usd, _OVER_BUDGET))
+    return checks
+
+
+def first_failing(n: int, checks: list[tuple[np.ndarray, int | np.ndarray]]) -> np.ndarray:
+    """Per candidate, the reason of the first check it fails (0 where it fails none), in one pass.
+
+    The checks' masks are stacked once; a candidate's first failing check is the argmax of its column. A reason
+    may be an array (the catalog's own block reason, per candidate)."""
+    reason = np.zeros(n, np.int8)
+    if not checks or not n:
+        return reason
+    masks = np.stack([m for m, _ in checks])
+    rows = np.flatnonzero(masks.any(axis=0))
+    if not rows.size:
+        return reason
+    first = masks[:, rows].argmax(axis=0)
+    codes = np.array([0 if isinstance(r, np.ndarray) else r for _, r in checks], np.int8)
+    reason[rows] = codes[first]
+    for i, (_, r) in enumerate(checks):
+        if isinstance(r, np.ndarray):
+            hit = rows[first == i]
+            reason[hit] = r[hit]
+    return reason
 
 
 def rank_configs(candidates: Candidates, workload: Workload, constraints: Constraints, *, top_k: int) -> RankResult:
@@ -181,30 +227,9 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
     blocked = c.blocked
     if k.ignore_blocked:
         blocked = np.where(np.isin(blocked, [int(r) for r in k.ignore_blocked]), 0, blocked)
-    needs_context = k.min_context > 0 and not k.unknown_context_ok
     quality = c.quality if c.quality is not None else np.full(len(c), np.nan)
-    conditions = [
-        blocked != 0,
-        ~_mask(k.admitted_units, c.unit_code, True),
-        _mask(k.excluded_providers, c.provider_code, False),
-        ~_mask(k.allowed_providers, c.provider_code, True),
-        np.isnan(c.context_window) & needs_context,
-        c.context_window < k.min_context,
-        np.isnan(input_usd),
-        np.isnan(output_usd),
-        np.isnan(cached_usd),
-        has_fee & (not requests_known),
-        (np.isnan(quality) if k.needs_quality else False),
-        (quality < k.min_quality if k.min_quality > 0 else False),
-        cost > k.budget_usd,
-    ]
-    choices = [blocked, *_CHECK_ORDER]
-    reason = np.zeros(len(c), np.int8)
-    for condition, choice in zip(reversed(conditions), reversed(choices)):  # the first failing check wins
-        if isinstance(condition, np.ndarray):
-            reason = np.where(condition, choice, reason)
-        elif condition:
-            reason[:] = choice
+    reason = first_failing(len(c), _checks(c, k, blocked, quality, input_usd, output_usd, cached_usd, cost,
+                                           has_fee, requests_known))
 
     idx = np.flatnonzero(reason == 0)
     key = _objective_key(cost, quality, idx, k)

@@ -5,8 +5,7 @@ of the step before; the chain stops at the first step whose ranking admits a row
 step records what it did (produced_results, no_results, noop with the reason, or not_run).
 """
 
-import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -75,7 +74,9 @@ def run_chain(candidates: Candidates, workload: Workload, spec: ChainSpec, provi
     steps: list[StepResult] = []
     result = final_step = None
     strict_providers: set[str] = set()
-    for step, constraints, note in chain(spec, np.unique(candidates.unit_code)):
+    # The unit codes and providers present, by counting (np.unique sorts, and its first call imports numpy.ma).
+    units_in_scope = np.flatnonzero(np.bincount(candidates.unit_code, minlength=spec.relaxed_units.size))
+    for step, constraints, note in chain(spec, units_in_scope):
         if result is not None and result.admitted:
             steps.append(StepResult(step=step, status=StepStatus.NOT_RUN, admitted=0, excluded=0,
                                     note="an earlier step produced results"))
@@ -89,21 +90,23 @@ def run_chain(candidates: Candidates, workload: Workload, spec: ChainSpec, provi
                                 excluded=len(candidates) - result.admitted, note=note))
         if step == FallbackStep.STRICT:
             codes = candidates.provider_code[result.reason != _NOT_ALLOWED]
-            strict_providers = {providers[p] for p in np.unique(codes)}
+            strict_providers = {providers[p] for p in np.flatnonzero(np.bincount(codes, minlength=len(providers)))}
     return ChainOutcome(steps, result, final_step, strict_providers)
 
 
-def provider_masks(providers: tuple[str, ...], allow: list[str] | None, exclude: list[str], warn: WarningCollector,
+def provider_masks(providers: tuple[str, ...], allow: Sequence[str] | None, exclude: Sequence[str], warn: WarningCollector,
                    field_prefix: str = "constraints"):
     """Boolean tables over ``providers`` for the allow-list and the exclusions; unknown ids warn with close matches."""
 
-    def table(ids: list[str], field: str) -> np.ndarray:
+    def table(ids: Sequence[str], field: str) -> np.ndarray:
         mask = np.zeros(len(providers), bool)
         for pid in ids:
             p = pid.lower()
             if p in providers:
                 mask[providers.index(p)] = True
                 continue
+            import difflib  # lazy: cold start, only an unknown provider id needs close matches
+
             close = difflib.get_close_matches(p, providers, n=3, cutoff=0.6)
             warn.add(WarningCode.PROVIDER_UNKNOWN, field, f"Provider '{pid}' is not in the catalog"
                      + (f"; did you mean {', '.join(close)}?" if close else "."),
