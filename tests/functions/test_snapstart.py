@@ -59,6 +59,7 @@ def test_priming_serves_a_real_request_through_the_app_without_storage_io(code_u
     assert get_llm_catalog.cache_info().currsize == 1 and get_selfhosted_catalog.cache_info().currsize == 1
     assert metrics.metric_set == {}  # the priming request is not counted as an invocation
     assert backends.ports.cache_info().currsize == 0  # no client built while priming goes into the snapshot
+    assert backends.upload_signer.cache_info().currsize == 0  # nor the upload presigner's
 
 
 def test_the_priming_request_reaches_the_route_and_returns_its_contract():

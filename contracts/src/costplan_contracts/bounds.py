@@ -27,3 +27,13 @@ REPORT_ID_PATTERN = rf"^[0-9a-f]{{{REPORT_ID_LENGTH}}}$"
 # (a subnormal) made every per-token figure overflow to infinity.
 TOKENS_PER_REQUEST_MIN = 1.0
 REQUESTS_PER_SECOND_MIN = 1e-6  # about 2.6 requests a month
+
+# POST /api/v1/uploads (presigned S3 PUTs). One export file is analysed in the report worker (60 s): 1 GiB is about
+# 3 million FOCUS rows at ~350 bytes a row. A report request is read whole by the worker, so it stays small.
+UPLOAD_URL_EXPIRY_SECONDS = 900  # a presigned upload URL is valid for 15 minutes
+UPLOAD_INVOICE_MAX_BYTES = 1024**3
+UPLOAD_REQUEST_MAX_BYTES = 16 * 1024**2
+UPLOAD_FILENAME_MAX = 200
+UPLOAD_FILENAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._=+()-]*$"  # a basename: no slash, no space, no leading dot
+UPLOAD_ID_LENGTH = 32  # 128 random bits, hex
+UPLOAD_ID_PATTERN = rf"^[0-9a-f]{{{UPLOAD_ID_LENGTH}}}$"

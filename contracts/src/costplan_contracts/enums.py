@@ -258,6 +258,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"  # 415: Content-Type or Content-Encoding the route does not take
+    UPLOADS_NOT_CONFIGURED = "UPLOADS_NOT_CONFIGURED"  # 409: no upload bucket here (make run); send the file as the body
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -445,3 +446,27 @@ class ConstraintKind(StrEnum):
     PROVIDERS = "providers"
     CONTEXT = "context"
     QUALITY = "quality"
+
+
+class AnnotationKind(StrEnum):
+    """What an insights/quality-price annotation marks on the chart."""
+
+    CHEAPEST_AT_OR_ABOVE = "cheapest_at_or_above"  # the cheapest point at or above a quality threshold
+    BEST_QUALITY_UNDER_BUDGET = "best_quality_under_budget"  # the best-quality point within the budget
+
+
+class UploadPurpose(StrEnum):
+    """What a POST /api/v1/uploads file is, and so where it goes in the report bucket."""
+
+    INVOICE = "invoice"  # one data file of a billing export: invoices/uploads/<upload_id>/<filename>
+    REQUEST = "request"  # a report request (JSON): requests/uploads/<upload_id>/<filename>
+
+
+class UploadContentType(StrEnum):
+    """The Content-Type a presigned upload is pinned to (signed: S3 refuses the PUT with any other)."""
+
+    CSV = "text/csv"  # .csv
+    GZIP = "application/gzip"  # .csv.gz: a gzip-compressed CSV
+    PARQUET = "application/vnd.apache.parquet"  # .parquet
+    OCTET_STREAM = "application/octet-stream"  # .parquet, for clients that know no Parquet media type
+    JSON = "application/json"  # .json: a report request

@@ -2,8 +2,8 @@
 
 Environment (read on first use, never at import time):
 - ``COSTPLAN_STORAGE``: ``aws`` or ``local`` (default ``local``: no AWS account needed).
-- AWS: ``REPORT_BUCKET``, ``JOBS_TABLE``, ``REPORT_QUEUE_URL``, ``REPORT_DLQ_URL`` (the worker and the DLQ
-  handler), ``REPORT_URL_EXPIRY_SECONDS`` (default 900).
+- AWS: ``REPORT_BUCKET`` (also where POST /uploads presigns PUTs), ``JOBS_TABLE``, ``REPORT_QUEUE_URL``,
+  ``REPORT_DLQ_URL`` (the worker and the DLQ handler), ``REPORT_URL_EXPIRY_SECONDS`` (default 900).
 - local: ``COSTPLAN_LOCAL_DIR`` (default ``.local-data``, git-ignored) and ``COSTPLAN_PUBLIC_URL``
   (default ``http://127.0.0.1:3000``) for download links; ``s3://costplan-local/invoices/...`` is that
   folder's ``invoices/``.
@@ -83,6 +83,16 @@ def _log(event: str, *, report_id: str | None = None, error_code: str | None = N
 
     extra = {"report_id": report_id, "error_code": error_code, "error_type": type(exc).__name__ if exc else None}
     logger.warning(event, extra={k: v for k, v in extra.items() if v is not None}, exc_info=exc)
+
+
+@cache
+def upload_signer():
+    """POST /uploads' presigner over the report bucket (AWS mode), or None where there is no bucket (``make run``:
+    the endpoint then answers 409 UPLOADS_NOT_CONFIGURED). No AWS call: a presigned URL is signed locally."""
+    from costplan.adapters.storage import S3UploadSigner
+
+    bucket = os.environ.get("REPORT_BUCKET") if mode() == AWS else None
+    return S3UploadSigner(bucket, _client) if bucket else None
 
 
 @cache

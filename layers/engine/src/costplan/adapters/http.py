@@ -3,7 +3,8 @@
 One place turns every failure into the one error envelope
 ``{error: {code, message, details: [{field, reason}]}, correlation_id}``:
 400 a body that will not parse (with its line, column and character), 404 unknown route,
-405 wrong method (with ``Allow``), 413 body too large (after gzip decoding too), 415 a
+405 wrong method (with ``Allow``), 409 a feature this deployment does not offer (``NotConfigured``,
+documented by the routes that raise it), 413 body too large (after gzip decoding too), 415 a
 Content-Type or Content-Encoding the route does not take, 422 validation (and results that
 would not be finite numbers because of the input), 500 only for real faults (logged with
 the correlation id). Every one of them is in each operation's OpenAPI responses.
@@ -30,7 +31,7 @@ from starlette.routing import Match
 
 from costplan.adapters import snapstart
 from costplan.adapters.observability import logger, metrics
-from costplan.services.errors import NotFound, RequestRejected
+from costplan.services.errors import NotConfigured, NotFound, RequestRejected
 from costplan_contracts.bounds import REQUEST_BODY_MAX_BYTES
 from costplan_contracts.common import ErrorBody, ErrorDetail, ErrorEnvelope
 from costplan_contracts.enums import ErrorCode
@@ -309,6 +310,11 @@ async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
     return envelope(404, ErrorCode.NOT_FOUND, exc.message, request.scope["state"]["correlation_id"])
 
 
+async def _not_configured(request: Request, exc: NotConfigured) -> JSONResponse:
+    details = [ErrorDetail(field=d.field, reason=d.reason) for d in exc.details]
+    return envelope(409, exc.code, exc.message, request.scope["state"]["correlation_id"], details)
+
+
 async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     code = _STATUS_CODES.get(exc.status_code, ErrorCode.INTERNAL_ERROR)
     message = {404: f"No route for {request.method} {request.url.path}",
@@ -371,6 +377,7 @@ def create_app(title: str, max_body: int | None = REQUEST_BODY_MAX_BYTES,
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(RequestRejected, _rejected)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(NotConfigured, _not_configured)
     app.add_exception_handler(StarletteHTTPException, _http)
     for kind in (ValidationError, ResponseValidationError, *ARITHMETIC_FAULTS):
         app.add_exception_handler(kind, _nonfinite_result)

@@ -7,8 +7,9 @@ execution environment from that snapshot. So:
 - **before the snapshot** :func:`prime` loads every catalog and serves one request through the app's
   own Mangum adapter, as a synthetic HTTP API v2 event for that function's route (imports, pydantic
   validators, FastAPI routing, the numpy kernels and the JSON encoder are then warm in the snapshot).
-  The priming request does no AWS I/O: the bodies below are sync, inline requests, and the report
-  status lookup uses an id that is refused before any storage call. Its metrics are dropped.
+  The priming request does no AWS I/O: the bodies below are sync, inline requests, the report
+  status lookup uses an id that is refused before any storage call, and an upload is only presigned
+  (signed locally, nothing sent). Its metrics are dropped.
 - **after a restore** :func:`restore` drops what must not be shared by environments resumed from one
   snapshot: the random seeds, the cached boto3 session and clients (credentials), the report backends
   that hold clients, the Powertools correlation id and any buffered metrics.
@@ -65,6 +66,9 @@ PRIMING: dict[str, tuple[str, str, dict | None]] = {
         "plan_llm": {"workload": _WORKLOAD, "constraints": {"monthly_budget_usd": 1}, "top_k": 2}}),
     # The deterministic parser only: the Bedrock backend is never called while priming (no client is built).
     "/api/v1/copilot": ("POST", "/api/v1/copilot", {"message": "cheapest for 5M tokens/day with 20% output"}),
+    # Presigning is local HMAC signing, never a call to S3; the signer (and its client) is dropped afterwards.
+    "/api/v1/uploads": ("POST", "/api/v1/uploads", {
+        "purpose": "invoice", "content_type": "text/csv", "filename": "snapstart-priming.csv", "size_bytes": 1}),
 }
 
 
@@ -132,6 +136,7 @@ def _reset_backends() -> None:
     from costplan.adapters import backends, bedrock, cost_explorer
 
     backends.ports.cache_clear()
+    backends.upload_signer.cache_clear()
     cost_explorer.reset_client()
     bedrock.reset_client()
 

@@ -39,6 +39,7 @@ from costplan.services.reports.dispatch import file_key, invoice_report_request,
 from costplan_contracts.bounds import REPORT_MAX_RECEIVES
 from costplan_contracts.enums import JobErrorCode, JobStatus
 from costplan_contracts.report import ReportRequest
+from costplan_contracts.uploads import INVOICE_UPLOADS_PREFIX
 
 STRANDED_AFTER_S = 360  # = ReportQueue VisibilityTimeout (asserted in tests/contract/test_template_jobs.py)
 UNSENT_AFTER_S = 60  # a queued job whose send failed is sent by the sweeper once it is this old
@@ -236,10 +237,13 @@ def handle_record(body: str, receive_count: int, ports: Ports, deadline: float |
 
 
 def s3_keys(message: dict) -> list[str]:
-    """The object keys of an S3 notification under requests/ or invoices/ (s3:TestEvent has none)."""
+    """The object keys of an S3 notification under requests/ or invoices/ (s3:TestEvent has none). Files uploaded
+    through POST /api/v1/uploads under invoices/uploads/ are left out: the client analyses the whole upload with
+    one invoice/analyze call (one job per upload, not one per file; costplan_contracts.uploads)."""
     keys = [unquote_plus(r["s3"]["object"]["key"]) for r in message.get("Records", [])
             if isinstance(r, dict) and "s3" in r]  # S3 notifications URL-encode keys
-    return [k for k in keys if k.startswith((REQUESTS_PREFIX, INVOICES_PREFIX))]
+    return [k for k in keys if k.startswith((REQUESTS_PREFIX, INVOICES_PREFIX))
+            and not k.startswith(INVOICE_UPLOADS_PREFIX)]
 
 
 def _dropped_request(key: str, ports: Ports) -> ReportRequest:
