@@ -55,8 +55,8 @@ PRIMING: dict[str, tuple[str, str, dict | None]] = {
     "/api/v1/invoice/simulate": ("POST", "/api/v1/invoice/simulate", {
         "invoice": _LINE_ITEMS, "scenarios": [{"action": "volume_growth", "pct": 10}]}),
     "/api/v1/report/generate": ("POST", "/api/v1/report/generate", {
-        "source": {"kind": "plan_llm", "request": {"workload": _WORKLOAD, "top_k": 1}}, "formats": ["json"],
-        "mode": "sync"}),
+        "source": {"kind": "plan_llm", "request": {"workload": _WORKLOAD, "top_k": 1}},
+        "formats": ["json", "markdown", "html"], "mode": "sync"}),  # Jinja2 and the compiled templates in the snapshot
     # An id no job can have: refused (404/422) before any storage call.
     "/api/v1/report/{report_id}": ("GET", f"/api/v1/report/{PRIMING_REQUEST_ID}", None),
     "/api/v1/meta/bounds": ("GET", "/api/v1/meta/bounds", None),
