@@ -39,7 +39,12 @@ def md_cell(value) -> str:
 
 def html_value(value):
     """A value as the HTML report prints it, before escaping: floats with 2 decimals (6 significant digits
-    below 1), None as nothing; anything else unchanged (escaping is the template engine's job)."""
+    below 1), None as nothing, anything else as text; Markup (already safe) passes unchanged. Escaping is the
+    template engine's job (a plain ``str`` takes MarkupSafe's fast path)."""
+    if type(value) is str:  # most cells: checked first
+        return value
     if isinstance(value, float):
         return f"{value:,.6g}" if abs(value) < 1 else f"{value:,.2f}"
-    return "" if value is None else value
+    if value is None:
+        return ""
+    return value if hasattr(value, "__html__") else str(value)
