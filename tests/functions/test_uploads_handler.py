@@ -67,6 +67,18 @@ def test_the_event_file_gets_a_presigned_put_into_the_invoice_upload_folder(aws,
     assert body["max_bytes"] == UPLOAD_INVOICE_MAX_BYTES and body["warnings"] == []
 
 
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-2"])
+def test_the_url_names_the_buckets_regional_endpoint(aws, lambda_context, monkeypatch, region):
+    """Not the global endpoint, which redirects (307) a new bucket's PUTs outside us-east-1 for up to a day."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.setenv("AWS_REGION", region)
+    _, body = post(CSV, lambda_context)
+    host = urlsplit(body["url"]).netloc
+    assert host in {f"{BUCKET}.s3.{region}.amazonaws.com"} | ({f"{BUCKET}.s3.amazonaws.com"}
+                                                              if region == "us-east-1" else set())
+    assert query(body["url"])["X-Amz-Credential"].split("/")[2] == region
+
+
 def test_the_url_signs_the_content_type_and_length_and_expires_in_minutes(aws, lambda_context):
     _, body = post(CSV, lambda_context)
     q = query(body["url"])

@@ -2,6 +2,8 @@
 (invoices/uploads/) starts no job of its own (the client's one invoice/analyze call does); a report request
 uploaded under requests/uploads/ starts its job like any drop; other drops are unchanged."""
 
+import json
+
 from costplan.services.reports.jobs import handle_record, s3_keys
 
 
@@ -23,8 +25,6 @@ def test_other_drops_still_start_their_jobs():
 
 
 def test_a_notification_of_uploads_only_is_acknowledged_without_a_job():
-    import json
-
     class NoPorts:  # any storage, job or queue call would fail the test
         def __getattr__(self, name):
             raise AssertionError(f"the worker touched {name}")
