@@ -42,7 +42,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from costplan.catalog.selfhosted import DATA, group_key
+from costplan.catalog.selfhosted import DATA, compute_tflops, group_key, load_accelerators, load_models, number, read_table
 from costplan.core.throughput import BYTES_PER_PARAM, Configs, Efficiency, Shape, closed_loop, terms
 
 OUT = DATA / "calibration.json"
@@ -68,26 +68,24 @@ DEFAULT_LATENCY = {"request_overhead_s": 0.0, "prefill_chunk_tokens": 2048.0, "q
 
 
 def _load(name: str, metric) -> list[dict]:
-    from costplan.catalog.selfhosted import _accelerators, _models, _num, _rows, compute_tflops
-
-    accs, models = _accelerators(), {m.model_id: m for m in _models()}
+    accs, models = load_accelerators(), {m.model_id: m for m in load_models()}
     out = []
-    for r in _rows(name):
+    for r in read_table(name):
         if r["model_id"] not in models or r["accelerator_id"] not in accs or r["precision"] not in BYTES_PER_PARAM:
             continue
         m, a, p = models[r["model_id"]], accs[r["accelerator_id"]], r["precision"]
-        kind, measured = metric(r, _num)
+        kind, measured = metric(r, number)
         if np.isnan(measured):
             continue
-        conc = _num(r["concurrency"])
+        conc = number(r["concurrency"])
         out.append({
             "row": r, "model": m, "acc": a, "precision": p, "gpus": int(r["gpus"]),
-            "isl": _num(r["input_tokens"]), "osl": _num(r["output_tokens"]),
+            "isl": number(r["input_tokens"]), "osl": number(r["output_tokens"]),
             # An offline max-throughput run states no concurrency: the batch is whatever memory holds.
             "concurrency": np.inf if np.isnan(conc) else conc,
             "metric": kind, "measured": measured, "split": r.get("split") or "fit",
             "tflops": compute_tflops(a, p), "group": group_key(a.vendor, p, m.total_params_b, m.active_params_b),
-            "num": _num,
+            "num": number,
         })
     return out
 

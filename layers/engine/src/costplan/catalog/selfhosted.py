@@ -26,12 +26,14 @@ def group_key(vendor: str, precision: str, total_params_b: float, active_params_
     return f"{vendor.lower()}/{precision}/{'moe' if active_params_b < total_params_b else 'dense'}"
 
 
-def _rows(name: str) -> list[dict]:
+def read_table(name: str) -> list[dict]:
+    """One cited CSV table of ``data/`` as dict rows."""
     with (DATA / name).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
-def _num(value: str | None) -> float:
+def number(value: str | None) -> float:
+    """A CSV cell as a float; an empty cell is NaN (never 0)."""
     return float(value) if value not in (None, "") else float("nan")
 
 
@@ -107,32 +109,33 @@ class SelfHostedCatalog:
         return next((i for i, m in enumerate(self.models) if m.model_id == model_id), None)
 
 
-def _accelerators() -> dict[str, Accelerator]:
+def load_accelerators() -> dict[str, Accelerator]:
+    """Read from the CSV on every call: ``get_selfhosted_catalog()`` holds them once per process."""
     return {r["accelerator_id"]: Accelerator(
-        id=r["accelerator_id"], vendor=r["vendor"], name=r["name"], memory_gb=_num(r["memory_gb"]),
-        bandwidth_gb_s=_num(r["memory_bandwidth_gb_s"]), bf16_tflops=_num(r["bf16_dense_tflops"]),
-        fp8_tflops=_num(r["fp8_dense_tflops"]), source=r["source"], as_of=r["as_of"],
-        fp4_tflops=_num(r.get("fp4_dense_tflops")),
-    ) for r in _rows("accelerators.csv")}
+        id=r["accelerator_id"], vendor=r["vendor"], name=r["name"], memory_gb=number(r["memory_gb"]),
+        bandwidth_gb_s=number(r["memory_bandwidth_gb_s"]), bf16_tflops=number(r["bf16_dense_tflops"]),
+        fp8_tflops=number(r["fp8_dense_tflops"]), source=r["source"], as_of=r["as_of"],
+        fp4_tflops=number(r.get("fp4_dense_tflops")),
+    ) for r in read_table("accelerators.csv")}
 
 
-def _instances() -> tuple[Instance, ...]:
+def load_instances() -> tuple[Instance, ...]:
     return tuple(Instance(
         provider=r["provider"], instance_type=r["instance_type"], region=r["region"],
         accelerator_id=r["accelerator_id"], count=int(r["accelerator_count"]),
-        memory_per_gpu_gb=_num(r["memory_per_gpu_gb"]),
-        prices={k: _num(r[col]) for k, col in PRICING_COLUMNS.items()},
+        memory_per_gpu_gb=number(r["memory_per_gpu_gb"]),
+        prices={k: number(r[col]) for k, col in PRICING_COLUMNS.items()},
         price_as_of=r["price_as_of"], source=r["source"],
-    ) for r in sorted(_rows("gpu_instances.csv"), key=lambda r: (r["provider"], r["instance_type"])))
+    ) for r in sorted(read_table("gpu_instances.csv"), key=lambda r: (r["provider"], r["instance_type"])))
 
 
-def _models() -> tuple[OpenModel, ...]:
+def load_models() -> tuple[OpenModel, ...]:
     return tuple(OpenModel(
-        model_id=r["model_id"], name=r["name"], total_params_b=_num(r["total_params_b"]),
-        active_params_b=_num(r["active_params_b"]), layers=int(r["layers"]),
-        kv_values_per_token_per_layer=_num(r["kv_cache_values_per_token_per_layer"]),
+        model_id=r["model_id"], name=r["name"], total_params_b=number(r["total_params_b"]),
+        active_params_b=number(r["active_params_b"]), layers=int(r["layers"]),
+        kv_values_per_token_per_layer=number(r["kv_cache_values_per_token_per_layer"]),
         max_context=int(r["max_context"]), license=r["license"], source=r["source"], as_of=r["as_of"],
-    ) for r in sorted(_rows("open_weight_models.csv"), key=lambda r: r["model_id"]))
+    ) for r in sorted(read_table("open_weight_models.csv"), key=lambda r: r["model_id"]))
 
 
 def _efficiency(cal: dict) -> Efficiency:
@@ -195,7 +198,7 @@ def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | 
 
 @cache
 def get_selfhosted_catalog() -> SelfHostedCatalog:
-    accelerators, instances, models = _accelerators(), _instances(), _models()
+    accelerators, instances, models = load_accelerators(), load_instances(), load_models()
     cal = json.loads((DATA / "calibration.json").read_text(encoding="utf-8"))
     eff = _efficiency(cal)
     return SelfHostedCatalog(accelerators, instances, models, eff, cal,

@@ -4,6 +4,7 @@ import re
 from functools import cache
 
 from costplan.catalog.llm import get_llm_catalog
+from costplan.catalog.selfhosted import load_instances
 
 _INSTANCE = re.compile(r"\b(?:ml\.)?((?:p|g|inf|trn)[0-9][a-z0-9-]*\.[0-9a-z]+)\b")
 _REGION = re.compile(r"^[A-Z]{2,4}\d?-")
@@ -14,9 +15,7 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Z])")
 @cache
 def gpu_instances() -> frozenset[str]:
     try:
-        from costplan.catalog.selfhosted import _instances
-
-        return frozenset(i.instance_type.lower() for i in _instances())
+        return frozenset(i.instance_type.lower() for i in load_instances())
     except FileNotFoundError:  # pragma: no cover - the catalog ships with the layer
         return frozenset()
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from costplan.catalog.llm import get_llm_catalog
+from costplan.catalog.selfhosted import load_accelerators, load_instances
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import UsageKind
 
@@ -63,11 +64,8 @@ def cheapest_quote(model: str, kind: str) -> Quote | None:
 
 @cache
 def _instances() -> dict[str, tuple]:
-    from costplan.catalog.selfhosted import _accelerators
-    from costplan.catalog.selfhosted import _instances as rows
-
-    accs = _accelerators()
-    return {i.instance_type.lower(): (i, accs[i.accelerator_id]) for i in rows()}
+    accs = load_accelerators()
+    return {i.instance_type.lower(): (i, accs[i.accelerator_id]) for i in load_instances()}
 
 
 def instance_quote(instance_type: str) -> tuple | None:

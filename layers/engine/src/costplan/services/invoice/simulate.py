@@ -5,10 +5,13 @@ import json
 from dataclasses import dataclass
 
 from costplan.catalog.billing import batch_discounts
+from costplan.catalog.selfhosted import get_selfhosted_catalog
+from costplan.core.throughput import Shape
+from costplan.services.errors import RequestRejected
 from costplan.services.invoice.models import resolve_model
 from costplan.services.invoice.prices import PER_MILLION, cheapest_quote, hosted_quote, instance_quote
 from costplan.services.invoice.rules import HOUR_KINDS, TOKEN_KINDS
-from costplan.services.plan.rows import money
+from costplan.services.plan import SECONDS_PER_MONTH, Traffic, money, resolve_open_model, scope_rows, size
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import ScenarioAction, Severity, UsageKind, WarningCode
 from costplan_contracts.invoice import AnalyzeResponse, GroupDelta, Scenario, ScenarioStep, SimulateResponse
@@ -119,19 +122,13 @@ def _apply(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str
 
 
 def _self_hosted(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str):
-    from costplan.catalog.selfhosted import get_selfhosted_catalog
-    from costplan.core.throughput import Shape
-    from costplan.services.errors import RequestRejected
-    from costplan.services.plan.scaling import _resolve
-    from costplan.services.plan.selfhosted import SECONDS_PER_MONTH, Traffic, scope_rows, size
-
     cat = get_selfhosted_catalog()
     if not (s.model and s.avg_input_tokens and s.avg_output_tokens):
         warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field,
                  "move_to_self_hosted needs model, avg_input_tokens and avg_output_tokens.", "Add them.")
         return groups, "not applied: parameters missing"
     try:
-        model = _resolve(cat, s.model)
+        model = resolve_open_model(cat, s.model)
     except RequestRejected:
         warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field, f"No open-weight spec for {s.model}.",
                  "Pick an open-weight model.")

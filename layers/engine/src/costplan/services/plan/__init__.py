@@ -26,11 +26,12 @@ _SURFACE = {
     "budget_zero_warning": "fallback", "relaxed_warnings": "fallback", "no_candidates_warning": "fallback",
     # self-hosted sizing, used by the invoice what-if simulation
     "SECONDS_PER_MONTH": "selfhosted", "Traffic": "selfhosted", "scope_rows": "selfhosted", "size": "selfhosted",
+    "resolve_open_model": "selfhosted",
 }
 __all__ = [  # the same names as _SURFACE (tests/unit/test_import_graph.py checks both)
     "SECONDS_PER_MONTH", "ChainSpec", "Traffic", "budget_zero_warning", "cents", "exclusions", "modelled", "money",
     "no_candidates_warning", "plan_llm", "plan_scaling", "provider_masks", "quality_price", "relaxed_warnings",
-    "resolve_model", "run_chain", "scope_rows", "sig", "size",
+    "resolve_model", "resolve_open_model", "run_chain", "scope_rows", "sig", "size",
 ]
 
 if TYPE_CHECKING:  # static analysers see the real names; at run time __getattr__ imports them on first use
@@ -48,7 +49,7 @@ if TYPE_CHECKING:  # static analysers see the real names; at run time __getattr_
     from costplan.services.plan.llm import plan_llm
     from costplan.services.plan.rows import cents, modelled, money, sig
     from costplan.services.plan.scaling import plan_scaling
-    from costplan.services.plan.selfhosted import SECONDS_PER_MONTH, Traffic, scope_rows, size
+    from costplan.services.plan.selfhosted import SECONDS_PER_MONTH, Traffic, resolve_open_model, scope_rows, size
 
 
 def __getattr__(name: str):

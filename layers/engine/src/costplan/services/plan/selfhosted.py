@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from costplan.catalog.llm import get_llm_catalog
 from costplan.catalog.selfhosted import PRECISIONS, SelfHostedCatalog
 from costplan.core.ranking import Reason
 from costplan.core.throughput import (
@@ -22,6 +23,8 @@ from costplan.core.throughput import (
     replicas_needed,
     terms,
 )
+from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.plan.hosted import resolve_model
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.enums import ThroughputBasis, WarningCode
@@ -99,6 +102,23 @@ class Scope:
     live: np.ndarray  # positions in ``rows`` whose configuration can run at all
     configs: Configs
     static: Static
+
+
+def resolve_open_model(cat: SelfHostedCatalog, requested: str) -> str:
+    """A requested model name -> the open-weight model id the self-hosted catalog knows, or a 4xx naming `model`."""
+    ids = {m.model_id for m in cat.models}
+    try:
+        canonical = resolve_model(get_llm_catalog(), requested, ids)
+    except RequestRejected:
+        canonical = None
+    if canonical in ids:
+        return canonical
+    import difflib  # lazy: cold start, needed only to suggest names for an unknown model
+
+    close = difflib.get_close_matches(requested.strip().lower(), sorted(ids), n=5, cutoff=0.5)
+    raise RequestRejected(f"No open-weight spec for model '{requested}'", [FieldError(
+        "model", f"'{requested}' is not in the self-hosted catalog; known open-weight models include "
+                 f"{', '.join(close or sorted(ids)[:5])}")])
 
 
 def scope_rows(cat: SelfHostedCatalog, model_ids: set[str] | None, precisions: list[str],
