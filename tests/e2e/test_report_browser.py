@@ -1,16 +1,21 @@
 """The HTML report in a real browser: headless Chromium renders the table and the chart, with no console errors."""
 
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from costplan.services.reports.dispatch import render
 from costplan_contracts.report import ReportRequest
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("COSTPLAN_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / ".test-artifacts"))
+BAR_FILL = "#3b6ea5"  # the HTML report's bar colour
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -45,9 +50,19 @@ def test_table_and_chart_render_without_console_errors(report_html, tmp_path):
 
 
 def test_screenshot_is_kept(report_html, tmp_path):
-    shot = tmp_path / "report.png"
+    """The rendered report is kept as a PNG to look at (.test-artifacts/, or $COSTPLAN_TEST_ARTIFACTS; git-ignored),
+    and the picture is the report: the page's size, and the eight bars painted in the chart's colour."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report_plan_llm.png"
+    shot.unlink(missing_ok=True)
     out = _chromium(report_html, f"--screenshot={shot}", "--window-size=1280,1600", tmp=tmp_path)
-    assert out.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000
+    assert out.returncode == 0, out.stderr[-2000:]
+    with Image.open(shot) as image:
+        rgb = image.convert("RGB")
+    assert rgb.size == (1280, 1600)
+    bar = tuple(int(BAR_FILL[i:i + 2], 16) for i in (1, 3, 5))
+    painted = next((n for n, colour in rgb.getcolors(maxcolors=1 << 20) if colour == bar), 0)
+    assert painted > 8 * 100, f"{painted} pixels in the bar colour {BAR_FILL}"  # 8 bars, each well over 100 px
 
 
 def test_an_invoice_report_renders_its_sections_and_chart_without_console_errors(tmp_path):

@@ -99,6 +99,27 @@ def test_the_date_range_is_capped_at_13_months():
     assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
 
 
+def test_the_query_sent_is_the_one_asked_for_and_pages_are_followed_with_the_token():
+    """What boto3 is asked (the Stubber fails on any other parameters or an extra call), and what comes back."""
+    client = boto3.client("ce", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    expected = {"TimePeriod": {"Start": "2026-09-01", "End": "2026-11-01"}, "Granularity": "MONTHLY",
+                "Metrics": ["UnblendedCost", "UsageQuantity"],
+                "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+                "Filter": {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock", "Amazon SageMaker"]}}}
+    first = {"ResultsByTime": [{**RESULT["ResultsByTime"][0], "TimePeriod": {"Start": "2026-09-01", "End": "2026-10-01"},
+                                "Groups": RESULT["ResultsByTime"][0]["Groups"][:1]}], "NextPageToken": "page-2"}
+    stub.add_response("get_cost_and_usage", first, expected)
+    stub.add_response("get_cost_and_usage", RESULT, {**expected, "NextPageToken": "page-2"})
+    with stub:
+        out = fetch(query("2026-09-01", "2026-11-01", ("Amazon Bedrock", "Amazon SageMaker")), ON, client)
+    stub.assert_no_pending_responses()
+    assert [(g["period"], g["keys"][1], g["cost"], g["quantity"], g["unit"]) for g in out] == [
+        ("2026-09", "USE1-Claude3.5Sonnet-input-tokens", "600", "200000", "N/A"),
+        ("2026-10", "USE1-Claude3.5Sonnet-input-tokens", "600", "200000", "N/A"),
+        ("2026-10", "USE1-BoxUsage:p4d.24xlarge", "2194.6", "100", "Hrs")]
+
+
 def test_calls_per_request_are_capped():
     client, stub = stubbed(3, last_has_token=False)
     assert len(fetch(query(), ON, client)) == 3  # three pages, three calls: within the cap

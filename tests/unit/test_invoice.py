@@ -12,8 +12,9 @@ from invoice_data import FOCUS_LINES, focus_csv
 from costplan.catalog.billing import focus_mandatory
 from costplan.services.errors import RequestRejected
 from costplan.services.invoice import analyze, simulate
+from costplan.services.invoice.aggregates import classify
 from costplan.services.invoice.prices import cheapest_quote, hosted_quote
-from costplan_contracts.enums import FindingType, WarningCode
+from costplan_contracts.enums import FindingType, LineStatus, WarningCode
 from costplan_contracts.invoice import AnalyzeRequest, SimulateRequest
 
 
@@ -412,3 +413,15 @@ def test_an_export_folder_is_one_dataset_numbered_across_its_files(tmp_path):
     whole = run(csv=text)
     assert out.reconciliation == whole.reconciliation and out.line_groups == whole.line_groups
     assert [(e.row, e.column) for e in out.row_errors] == [(9, "BilledCost")]
+
+
+@pytest.mark.parametrize("over, status", [
+    ({}, LineStatus.RECOGNISED),  # a usage kind and a known model
+    ({"rejected": True}, LineStatus.REJECTED),  # the rule SQL rejected it: set apart even though it names a model
+    ({"rejected": "true"}, LineStatus.REJECTED),  # DuckDB/Athena rows may carry the flag as text
+    ({"kind": ""}, LineStatus.UNRECOGNISED),  # no usage kind: never priced
+    ({"m0": "Amazon Simple Storage Service"}, LineStatus.UNRECOGNISED),  # no model CostPlan knows
+])
+def test_each_aggregate_row_gets_one_line_status_of_the_contract_enum(over, status):
+    row = {"kind": "input_tokens", "m0": "gpt-4o", "provider": "OpenAI", "billed_cost": 1.0, "row_count": 3, **over}
+    assert classify(row).status is status  # the enum member itself, not a look-alike string

@@ -2,6 +2,8 @@
 
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from costplan.catalog.selfhosted import get_selfhosted_catalog
 from costplan.services.errors import RequestRejected
@@ -116,12 +118,38 @@ def test_more_traffic_never_needs_fewer_replicas_end_to_end(peak):
         assert high[key] >= low[key]
 
 
-def test_cost_is_monotone_in_price():
+def test_cost_is_the_instances_at_peak_times_the_catalogs_hourly_price():
     cat = get_selfhosted_catalog()
     out = scaling()
     for c in out.configurations:
         inst = next(i for i in cat.instances if i.instance_type == c.instance_type)
         assert c.monthly_cost_usd == pytest.approx(c.instances_at_peak * inst.prices["on_demand"] * 730, abs=0.005)
+
+
+def _by_configuration(out) -> dict:
+    return {(c.instance_type, c.gpus_per_replica, c.precision): c for c in out.configurations}
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(peak=st.floats(0.05, 80), avg_share=st.floats(0.05, 1.0), more=st.floats(1.0, 6.0),
+       output_tokens=st.integers(16, 4000), more_output=st.integers(0, 4000), slo=st.booleans())
+def test_cost_is_monotone_in_load(peak, avg_share, more, output_tokens, more_output, slo):
+    """More traffic (requests/s, or output tokens per request) never makes a configuration, or the cheapest plan,
+    cost less: each configuration served at both loads needs at least as many instances at the higher one."""
+    base = {"peak_requests_per_second": peak, "avg_requests_per_second": peak * avg_share,
+            "avg_output_tokens": output_tokens, **({"slo": {"tpot_ms": 80}} if slo else {})}
+    low = scaling(**base)
+    high = scaling(**{**base, "peak_requests_per_second": peak * more,
+                      "avg_requests_per_second": peak * avg_share * more,
+                      "avg_output_tokens": output_tokens + more_output})
+    lo, hi = _by_configuration(low), _by_configuration(high)
+    if len(lo) < SCALING["top_k"]:  # not cut off by top_k: every configuration is listed
+        assert set(hi) <= set(lo)  # a configuration that serves the higher load serves the lower one
+    for key, c in ((k, c) for k, c in hi.items() if k in lo):
+        assert c.instances_at_peak >= lo[key].instances_at_peak, key
+        assert c.monthly_cost_usd >= lo[key].monthly_cost_usd, key
+    if high.configurations:
+        assert high.configurations[0].monthly_cost_usd >= low.configurations[0].monthly_cost_usd
 
 
 def test_scaling_is_deterministic():

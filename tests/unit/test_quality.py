@@ -1,6 +1,8 @@
 """Quality scoring: fixed anchors, the weighted index with coverage, the exact Pareto frontier, quality-aware plans."""
 
+import csv
 import json
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +55,7 @@ def test_catalog_scores_at_least_40_models_with_provenance_and_documented_profil
     cat = get_quality_catalog()
     assert len(cat.models) >= 40
     assert set(cat.profiles) == {p.value for p in WorkloadProfile}
-    for (i, j), (source, as_of) in cat.provenance.items():
+    for source, as_of in cat.provenance.values():
         assert source and as_of
     for profile in cat.profiles.values():
         assert profile.sum() == pytest.approx(1.0)
@@ -74,12 +76,31 @@ def plan(**body):
     return plan_llm(PlanLlmRequest.model_validate(body))
 
 
+def _borrowed_scores(profile: str) -> dict[str, bool]:
+    """From the data files themselves: does a model use, under ``profile``, any score borrowed from a sibling?"""
+    data = files("costplan.catalog") / "data"
+    with (data / "quality_profiles.csv").open() as f:
+        weighted = {r["benchmark_id"] for r in csv.DictReader(f) if r["profile"] == profile and float(r["weight"]) > 0}
+    borrowed: dict[str, bool] = {}
+    with (data / "quality_scores.csv").open() as f:
+        for r in csv.DictReader(f):
+            if r["benchmark_id"] in weighted:
+                borrowed[r["model_id"]] = borrowed.get(r["model_id"], False) or bool(r["estimated_from"])
+    return borrowed
+
+
 def test_rows_carry_quality_index_coverage_and_estimated():
-    out = plan(workload_profile="coding", top_k=20)
+    out = plan(workload_profile="coding", top_k=100, constraints={"providers": ["openai", "google"]})
     scored = [r for r in out.rows if r.quality]
     for r in scored:
         assert 0 <= r.quality.index <= 100 and 0 < r.quality.coverage <= 1 and r.quality.sources
     assert [r.monthly_cost_usd for r in out.rows] == sorted(r.monthly_cost_usd for r in out.rows)  # min_cost
+    borrowed = _borrowed_scores("coding")
+    assert [r.quality.estimated for r in scored] == [borrowed[r.canonical_model] for r in scored]
+    estimated = [f"{r.provider}/{r.model}" for r in scored if r.quality.estimated]
+    assert "openai/gpt-4o" in estimated and len(estimated) < len(scored)  # both kinds are in this ranking
+    warning = next(w for w in out.warnings if w.code == WarningCode.QUALITY_ESTIMATED)
+    assert warning.message.startswith(f"{len(estimated)} ranked rows") and estimated[0] in warning.message
 
 
 def test_min_quality_excludes_unscored_and_low_models_never_scoring_them_zero():

@@ -15,7 +15,7 @@ from costplan.services.invoice.rules import EVIDENCE_ROWS, MODEL_COLUMNS
 from costplan.services.plan.rows import money, sig
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import ROW_ERRORS_MAX
-from costplan_contracts.enums import ChargeCategory, InvoiceFormat, Severity, UsageKind, WarningCode
+from costplan_contracts.enums import ChargeCategory, InvoiceFormat, LineStatus, Severity, UsageKind, WarningCode
 from costplan_contracts.invoice import (
     UNRECOGNISED_GROUPS_MAX,
     AnalyzeResponse,
@@ -28,14 +28,14 @@ from costplan_contracts.invoice import (
 )
 
 APART = {ChargeCategory.CREDIT.value, ChargeCategory.REFUND.value, ChargeCategory.ADJUSTMENT.value}
-RECOGNISED, UNRECOGNISED, REJECTED = "recognised", "unrecognised", "rejected"
+RECOGNISED, UNRECOGNISED, REJECTED = LineStatus.RECOGNISED, LineStatus.UNRECOGNISED, LineStatus.REJECTED
 
 
 @dataclass
 class Agg:
     """One aggregate row, classified."""
 
-    status: str
+    status: LineStatus
     provider: str
     service: str
     model: str
