@@ -23,6 +23,7 @@ class Universe:
     sh_ids: tuple[str, ...]
     hosted_nrank: np.ndarray  # rank of (provider id, model id) among every hosted and self-hosted row
     sh_nrank: np.ndarray
+    hosted_in_name_order: np.ndarray  # hosted offering indices in (provider id, model id) order
 
     @property
     def size(self) -> int:
@@ -65,4 +66,5 @@ def get_universe(with_self_hosted: bool) -> Universe:
         sh_ids=tuple(sh_ids),
         hosted_nrank=nrank[:n],
         sh_nrank=nrank[n:],
+        hosted_in_name_order=np.argsort(nrank[:n], kind="stable"),
     )

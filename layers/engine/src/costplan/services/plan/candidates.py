@@ -55,6 +55,8 @@ class CandidateSet:
 
     def in_name_order(self) -> np.ndarray:
         """Every candidate index, ordered by (provider id, model id): a counting sort over the universe."""
+        if self.name_rank is self.universe.hosted_nrank:  # the whole hosted catalog: its order is precomputed
+            return self.universe.hosted_in_name_order
         pos = np.full(self.universe.size, -1, np.int64)
         pos[self.name_rank] = np.arange(self.name_rank.size)
         return pos[pos >= 0]
@@ -74,9 +76,26 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
     idx = hosted.idx
     rows = sizing.rows if sizing is not None else np.zeros(0, np.int64)
     ns = rows.size
+    n = len(catalog)
+    full = idx.size == n and (n == 0 or (int(idx[0]) == 0 and int(idx[-1]) == n - 1))
+
+    def hosted_part(a: np.ndarray) -> np.ndarray:  # the whole catalog's array as is, or the offerings in scope
+        return a if full else a[idx]
+
+    if not ns:  # hosted only: no concatenation, no copies of the catalog's arrays
+        candidates = Candidates(
+            input_per_1m=hosted.input_per_1m, output_per_1m=hosted.output_per_1m,
+            cache_read_per_1m=hosted.cache_read_per_1m, request_per_1k=hosted_part(catalog.request_per_1k),
+            context_window=_hosted_window(catalog, idx), provider_code=hosted_part(universe.hosted_pcode),
+            provider_key=hosted_part(universe.hosted_pcode), model_key=hosted_part(universe.hosted_mkey),
+            unit_code=hosted_part(catalog.unit_code), blocked=hosted_part(catalog.blocked))
+        return CandidateSet(catalog, universe, hosted, sh, sizing, candidates, hosted_part(universe.hosted_nrank))
     zeros = np.zeros(ns)
-    sh_context = sh.grid.configs.max_context[rows] if ns else zeros
-    cat = lambda a, b: np.concatenate([a, b])
+    sh_context = sh.grid.configs.max_context[rows]
+
+    def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.concatenate([a, b])
+
     candidates = Candidates(
         input_per_1m=cat(hosted.input_per_1m, zeros), output_per_1m=cat(hosted.output_per_1m, zeros),
         cache_read_per_1m=cat(hosted.cache_read_per_1m, zeros),
@@ -86,8 +105,8 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
         provider_key=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
         model_key=cat(universe.hosted_mkey[idx], universe.sh_mkey[rows]),
         unit_code=cat(catalog.unit_code[idx], np.full(ns, UNIT_CODES[SELF_HOSTED_UNIT], dtype=np.int64)),
-        blocked=cat(catalog.blocked[idx], sizing.blocked if ns else np.zeros(0, np.int8)),
-        fixed_monthly_usd=(cat(np.zeros(idx.size), np.nan_to_num(sizing.monthly_usd, nan=0.0)) if ns else None),
+        blocked=cat(catalog.blocked[idx], sizing.blocked),
+        fixed_monthly_usd=cat(np.zeros(idx.size), np.nan_to_num(sizing.monthly_usd, nan=0.0)),
     )
     name_rank = np.concatenate([universe.hosted_nrank[idx], universe.sh_nrank[rows]])
     return CandidateSet(catalog, universe, hosted, sh, sizing, candidates, name_rank)

@@ -9,18 +9,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from pydantic import TypeAdapter
 
 from costplan.core.ranking import Candidates, Constraints, RankResult, Reason, Workload, rank_configs
 from costplan.services.plan.rows import money
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.enums import FallbackStep, ReasonCode, Severity, StepStatus, WarningCode
-from costplan_contracts.ranking import ExclusionExample, ExclusionGroup, Exclusions, StepResult
+from costplan_contracts.ranking import ExclusionGroup, Exclusions, StepResult
 
 EXCLUSION_EXAMPLES = 5
 _REASON_CODE = {int(r): ReasonCode[r.name] for r in Reason if r != Reason.ADMITTED}
 _REASON_DETAIL = {int(r): r.name.lower().replace("_", " ") for r in Reason}
 _OVER_BUDGET = int(Reason.OVER_BUDGET)
 _NOT_ALLOWED = int(Reason.PROVIDER_NOT_ALLOWED)
+_STEPS = TypeAdapter(list[StepResult])
+_GROUPS = TypeAdapter(dict[ReasonCode, ExclusionGroup])
 
 
 @dataclass(frozen=True)
@@ -71,27 +74,27 @@ def chain(spec: ChainSpec, unit_codes_in_scope: np.ndarray) -> Iterator[tuple[Fa
 
 def run_chain(candidates: Candidates, workload: Workload, spec: ChainSpec, providers: tuple[str, ...],
               top_k: int) -> ChainOutcome:
-    steps: list[StepResult] = []
+    steps: list[dict] = []  # validated in one call at the end (one Rust pass, not one model per step)
     result = final_step = None
     strict_providers: set[str] = set()
     # The unit codes and providers present, by counting (np.unique sorts, and its first call imports numpy.ma).
     units_in_scope = np.flatnonzero(np.bincount(candidates.unit_code, minlength=spec.relaxed_units.size))
     for step, constraints, note in chain(spec, units_in_scope):
         if result is not None and result.admitted:
-            steps.append(StepResult(step=step, status=StepStatus.NOT_RUN, admitted=0, excluded=0,
-                                    note="an earlier step produced results"))
+            steps.append(dict(step=step, status=StepStatus.NOT_RUN, admitted=0, excluded=0,
+                              note="an earlier step produced results"))
             continue
         if constraints is None:
-            steps.append(StepResult(step=step, status=StepStatus.NOOP, admitted=0, excluded=0, note=note))
+            steps.append(dict(step=step, status=StepStatus.NOOP, admitted=0, excluded=0, note=note))
             continue
         result, final_step = rank_configs(candidates, workload, constraints, top_k=top_k), step
         status = StepStatus.PRODUCED_RESULTS if result.admitted else StepStatus.NO_RESULTS
-        steps.append(StepResult(step=step, status=status, admitted=result.admitted,
-                                excluded=len(candidates) - result.admitted, note=note))
+        steps.append(dict(step=step, status=status, admitted=result.admitted,
+                          excluded=len(candidates) - result.admitted, note=note))
         if step == FallbackStep.STRICT:
             codes = candidates.provider_code[result.reason != _NOT_ALLOWED]
             strict_providers = {providers[p] for p in np.flatnonzero(np.bincount(codes, minlength=len(providers)))}
-    return ChainOutcome(steps, result, final_step, strict_providers)
+    return ChainOutcome(_STEPS.validate_python(steps), result, final_step, strict_providers)
 
 
 def provider_masks(providers: tuple[str, ...], allow: Sequence[str] | None, exclude: Sequence[str], warn: WarningCollector,
@@ -134,6 +137,7 @@ def exclusions(result: RankResult, name_order: Callable[[], np.ndarray], label: 
 
     ``detail(reason, j)`` may word an example's detail (e.g. the latency an SLO_UNREACHABLE row reaches)."""
     by_reason: dict[ReasonCode, ExclusionGroup] = dict(extra or {})
+    found: dict[ReasonCode, dict] = {}
     counts = np.bincount(result.reason.astype(np.int64), minlength=len(Reason))
     present = [int(r) for r in np.flatnonzero(counts[1:]) + 1]
     order = name_order() if present else np.zeros(0, np.int64)
@@ -145,8 +149,9 @@ def exclusions(result: RankResult, name_order: Callable[[], np.ndarray], label: 
             text = detail(r, int(j)) if detail is not None else None
             if text is None:
                 text = f"costs ${money(result.cost[j]):,.2f}/month" if r == _OVER_BUDGET else _REASON_DETAIL[r]
-            examples.append(ExclusionExample(provider=provider, model=model, detail=text))
-        by_reason[_REASON_CODE[r]] = ExclusionGroup(count=int(counts[r]), examples=examples)
+            examples.append({"provider": provider, "model": model, "detail": text})
+        found[_REASON_CODE[r]] = {"count": int(counts[r]), "examples": examples}
+    by_reason.update(_GROUPS.validate_python(found))  # one validation call for every group and example
     total = int(counts[1:].sum()) + sum(g.count for g in (extra or {}).values())
     return Exclusions(total=total, step=step, by_reason=by_reason)
 
