@@ -7,6 +7,7 @@ import pytest
 from costplan.adapters import backends
 from costplan.adapters.http import json_body
 from costplan_client import CostPlanClient, Job
+from costplan_client.transport import LOCAL_BASE_URL
 from costplan_contracts.invoice import AnalyzeResponse
 from tools.template import ROOT, load_function_module
 
@@ -19,6 +20,7 @@ def local(tmp_path, monkeypatch):
     """A local client with its own empty job store (the in-process API's .local-data)."""
     monkeypatch.setenv("COSTPLAN_STORAGE", "local")
     monkeypatch.setenv("COSTPLAN_LOCAL_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COSTPLAN_PUBLIC_URL", LOCAL_BASE_URL)  # set here so that it is unset again afterwards
     backends.ports.cache_clear()
     backends.export_places.cache_clear()
     with CostPlanClient() as client:

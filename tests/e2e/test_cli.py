@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from costplan.adapters import backends
 from costplan_client.cli import app, hoist_global_options
+from costplan_client.transport import LOCAL_BASE_URL
 from tools.template import ROOT
 
 pytestmark = pytest.mark.integration
@@ -37,6 +38,7 @@ SAME_INPUTS = {
 def local_store(tmp_path, monkeypatch):
     monkeypatch.setenv("COSTPLAN_STORAGE", "local")
     monkeypatch.setenv("COSTPLAN_LOCAL_DIR", str(tmp_path / "local-data"))
+    monkeypatch.setenv("COSTPLAN_PUBLIC_URL", LOCAL_BASE_URL)  # set here so that it is unset again afterwards
     monkeypatch.delenv("COSTPLAN_ENDPOINT", raising=False)
     backends.ports.cache_clear()
     backends.export_places.cache_clear()

@@ -9,6 +9,7 @@ input (the field and the reason are printed), 1 any other failure.
 
 import json
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from costplan_client.client import Auth, CostPlanClient, Job
 from costplan_client.errors import CostPlanError
 from costplan_client.numbers import parse_count, parse_number
-from costplan_client.output import OutputFormat, render
+from costplan_client.output import OutputFormat, render, report_view
 from costplan_contracts.enums import (
     Deployment,
     Precision,
@@ -98,8 +99,9 @@ def _workload_type(text: str) -> WorkloadType:
         raise typer.BadParameter(f"{text!r} is not a workload type; one of {', '.join(names)}") from None
 
 
-def _emit(model, settings: Settings) -> None:
-    render(model, settings.output(), Console(soft_wrap=False))
+def _emit(result, settings: Settings) -> None:
+    model, extra = result if isinstance(result, tuple) else (result, [])
+    render(model, settings.output(), Console(soft_wrap=False), extra)
 
 
 def _fail(e: CostPlanError) -> None:
@@ -112,7 +114,7 @@ def _run(ctx: typer.Context, call):
     """Run one client call and print its answer; every CostPlanError becomes the exit code and the printed reason."""
     settings: Settings = ctx.obj
     try:
-        with settings.client() as client:
+        with settings.client() as client, quiet(client):
             result = call(client)
             for note in client.notes:
                 Console(stderr=True, soft_wrap=True).print(f"note: {note}", markup=False, highlight=False)
@@ -120,6 +122,16 @@ def _run(ctx: typer.Context, call):
         _fail(e)
     if result is not None:
         _emit(result, settings)
+
+
+def quiet(client: CostPlanClient):
+    """In-process, the engine's own log lines go to stderr and only from ERROR up (see engine_logs_to_stderr)."""
+    if client.local is None:
+        return nullcontext()
+    client.local.root  # noqa: B018 - finds the checkout (puts it on sys.path) before the engine is imported
+    from costplan_client.transport import engine_logs_to_stderr
+
+    return engine_logs_to_stderr()
 
 
 def _progress() -> Progress:
@@ -272,19 +284,24 @@ def invoice_analyze(
             result = client.analyze_export(path, invoice_format=invoice_format, focus_version=focus_version,
                                            upload_progress=on_upload)
             if isinstance(result, Job):
-                return _finish(bars, result, out)
+                return _finish(bars, result, out, ctx.obj.output() is not OutputFormat.JSON)
             return result
 
     _run(ctx, call)
 
 
-def _finish(bars: Progress, job: Job, out: Path | None):
+def _finish(bars: Progress, job: Job, out: Path | None, show_report: bool):
+    """Wait with a progress bar, download into ``out``; returns the job and, for the table views, its report's
+    own table (from its JSON file, when the job made one)."""
     task = bars.add_task("analysing" if out is None else "report", total=1.0)
     final = job.wait(progress_callback=lambda p: bars.update(task, completed=p))
     if out is not None:
         for p in job.download(out):
             bars.console.print(f"wrote {p}", markup=False, highlight=False)
-    return final
+    extra = []
+    if show_report and any(f.format is ReportFormat.JSON for f in final.files):
+        extra.append(report_view(json.loads(job.files([ReportFormat.JSON])[ReportFormat.JSON])))
+    return final, extra
 
 
 @invoice_app.command("simulate")
@@ -348,7 +365,7 @@ def report_generate(
 
     def call(client: CostPlanClient):
         with _progress() as bars:
-            return _finish(bars, client.generate_report(body), out)
+            return _finish(bars, client.generate_report(body), out, False)
 
     _run(ctx, call)
 

@@ -299,11 +299,10 @@ class CostPlanClient:
         if entry.content is not None:
             data = entry.content.encode("utf-8")
         else:
-            url = entry.download_url or ""
-            if self.local is None and url.startswith(("http://", "https://")) and not url.startswith(self.endpoint):
+            url, path = entry.download_url or "", FILE_PATH.format(report_id=job.report_id, format=fmt.value)
+            if self.local is None and url and httpx.URL(url).path != path:
                 data = self.send("GET", url, idempotent=True, client=self._plain).content  # presigned S3
-            else:
-                path = FILE_PATH.format(report_id=job.report_id, format=fmt.value)
+            else:  # the API's own file route (local, make run): through this transport, with its auth
                 data = self.send("GET", path, idempotent=True).content
         if hashlib.sha256(data).hexdigest() != entry.sha256:
             raise CostPlanError("CHECKSUM_MISMATCH", f"the downloaded {fmt.value} file is not the one the job stored",

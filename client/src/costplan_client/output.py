@@ -42,8 +42,15 @@ class View:
     warnings: list[str] = field(default_factory=list)
 
 
-def usd(x: float | None) -> str:
-    return "" if x is None else f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
+class Money(float):
+    """A dollar amount: ``$1,410.00`` in a table or Markdown, the plain number in CSV (csv writes floats by repr)."""
+
+    def __str__(self) -> str:
+        return f"-${-self:,.2f}" if self < 0 else f"${self:,.2f}"
+
+
+def usd(x: float | None) -> Money | str:
+    return "" if x is None else Money(x)
 
 
 def _warnings(items) -> list[str]:
@@ -52,7 +59,7 @@ def _warnings(items) -> list[str]:
 
 def _plan_llm(r: PlanLlmResponse) -> View:
     rows = [[x.rank, x.provider, x.model, x.deployment.value, usd(x.monthly_cost_usd),
-             "" if x.effective_price_per_1m is None else f"{x.effective_price_per_1m:,.4g}",
+             "" if x.effective_price_per_1m is None else x.effective_price_per_1m,
              "" if not x.over_budget_usd else usd(x.over_budget_usd), "yes" if x.estimated else "no"]
             for x in r.rows]
     step = next((s for s in r.fallback_steps if s.status.value == "produced_results"), None)
@@ -74,9 +81,10 @@ def _plan_scaling(r: PlanScalingResponse) -> View:
 
 def _rank_catalog(r: RankCatalogResponse) -> View:
     rows = [[x.rank, x.provider, x.service, x.offering, x.tier or "",
-             f"{x.normalised_price_usd:,.6g} {x.normalised_unit.value}", usd(x.monthly_cost_usd),
+             x.normalised_price_usd, x.normalised_unit.value, usd(x.monthly_cost_usd),
              "yes" if x.estimated else "no"] for x in r.rows]
-    return View("rank/catalog", ["rank", "provider", "service", "offering", "tier", "price", "monthly", "estimated"],
+    return View("rank/catalog", ["rank", "provider", "service", "offering", "tier", "price usd", "per", "monthly",
+                                 "estimated"],
                 rows, [f"offerings considered: {r.catalog.offerings_considered} of {r.catalog.offerings_total}"],
                 _warnings(r.warnings))
 
@@ -148,7 +156,7 @@ def as_csv(view: View) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(view.columns)
-    w.writerows(view.rows)
+    w.writerows([float(v) if isinstance(v, Money) else v for v in row] for row in view.rows)
     return buf.getvalue()
 
 
@@ -175,9 +183,9 @@ def print_table(view: View, console) -> None:
         table.add_column(c, overflow="fold")
     for row in view.rows:
         table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
     for n in view.notes:
         console.print(n, markup=False, highlight=False)
-    console.print(table)
     for w in view.warnings:
         console.print(f"warning {w}", style="yellow", markup=False, highlight=False)
 
@@ -195,11 +203,21 @@ def views_of(model: BaseModel) -> list[View]:
     return views
 
 
-def render(model: BaseModel, fmt: OutputFormat, console) -> None:
+def report_view(doc: dict) -> View:
+    """A finished report's main table and summary, from its JSON file (what the job produced)."""
+    table = doc.get("table") or {}
+    warnings = [f"{w.get('code')} {w.get('field') or ''}: {w.get('message')}".replace(" :", ":")
+                for w in doc.get("warnings") or []]
+    return View(f"{doc.get('title', 'report')}: {table.get('title', '')}", list(table.get("columns") or []),
+                [list(r) for r in table.get("rows") or []], list(doc.get("summary") or []), warnings)
+
+
+def render(model: BaseModel, fmt: OutputFormat, console, extra: list[View] = ()) -> None:
+    """The response: JSON as the API gave it; otherwise its view(s), then ``extra`` (e.g. the report's table)."""
     if fmt is OutputFormat.JSON:
         console.file.write(as_json(model) + "\n")
         return
-    views = views_of(model)
+    views = [*views_of(model), *extra]
     if fmt is OutputFormat.CSV:  # one table: the answer's own rows (the replayed result for the copilot)
         console.file.write(as_csv(views[-1]))
         return

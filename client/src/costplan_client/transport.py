@@ -11,6 +11,8 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -59,16 +61,8 @@ def local_app(root: Path):
     # make run's embedded defaults: local-disk reports and an in-process queue under <root>/.local-data.
     os.environ.setdefault("COSTPLAN_STORAGE", "local")
     os.environ.setdefault("COSTPLAN_LOCAL_DIR", str(root / ".local-data"))
-    # The engine's structured log lines (each returned warning, job events) are the server's; the response already
-    # carries the warnings. In-process, only errors are logged, and to stderr: stdout is the command's output.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("COSTPLAN_PUBLIC_URL", LOCAL_BASE_URL)  # report download links name this transport's base
     from starlette.routing import Route
-
-    from costplan.adapters.observability import logger
-
-    for handler in logger.handlers:
-        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-            handler.setStream(sys.stderr)
 
     from costplan.adapters.http import create_app
     from tools.template import http_routes, load_template
@@ -77,6 +71,24 @@ def local_app(root: Path):
     for route in http_routes(load_template(root / "template.yaml")):
         app.router.routes.append(Route(route.path, endpoint=_LazyFunction(route.code_uri), methods=[route.method]))
     return app
+
+
+@contextmanager
+def engine_logs_to_stderr(level: int = logging.ERROR) -> Iterator[None]:
+    """While a command runs in-process: the engine's structured log lines (each returned warning, job events; the
+    response already carries the warnings) only from ``level`` up, and on stderr, since stdout is the command's
+    output. Both are restored afterwards."""
+    from costplan.adapters.observability import logger
+
+    handler, old_level = logger.registered_handler, logger.log_level
+    old_stream = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(old_level)
+        if old_stream is not None:
+            handler.setStream(old_stream)
 
 
 class LocalTransport(httpx.BaseTransport):
