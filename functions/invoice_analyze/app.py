@@ -11,7 +11,7 @@ from costplan.adapters.cost_explorer import fetch
 from costplan.adapters.http import TextBody, bodies_openapi, create_app, lambda_handler
 from costplan.adapters.observability import log_warnings, metrics
 from costplan.services.invoice import analyze, csv_request, parquet_request
-from costplan.services.invoice.exports import submit
+from costplan.services.reports.invoice_jobs import submit_export_analysis
 from costplan_contracts.bounds import INVOICE_BODY_MAX_BYTES
 from costplan_contracts.invoice import CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE, AnalyzeRequest, AnalyzeResponse, CsvQuery
 from costplan_contracts.report import ReportJob
@@ -29,7 +29,7 @@ app = create_app("invoice/analyze", max_body=INVOICE_BODY_MAX_BYTES, text_bodies
           responses={202: {"model": ReportJob, "description": "source.s3_prefix: the analysis runs as a report job"}})
 async def post_analyze(request: AnalyzeRequest):
     if request.source is not None:
-        job = submit(request, export_places(), ports)
+        job = submit_export_analysis(request, export_places(), ports)
         return JSONResponse(job.model_dump(mode="json"), status_code=202)
     result = analyze(request, cost_explorer=fetch)
     log_warnings(ROUTE, result.warnings)

@@ -5,7 +5,7 @@ from fastapi.responses import JSONResponse
 from costplan.adapters.backends import ports
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.adapters.observability import log_warnings
-from costplan.services.reports.dispatch import generate
+from costplan.services.reports.api import generate
 from costplan_contracts.report import ReportJob, ReportRequest
 
 ROUTE = "/api/v1/report/generate"

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from costplan.adapters.backends import AWS, mode, ports
 from costplan.adapters.http import create_app, lambda_handler
 from costplan.reports.render import CONTENT_TYPES
-from costplan.services.reports.dispatch import file_for, job_status
+from costplan.services.reports.api import file_for, job_status
 from costplan_contracts.bounds import REPORT_ID_LENGTH, REPORT_ID_PATTERN
 from costplan_contracts.enums import ReportFormat
 from costplan_contracts.report import ReportJob

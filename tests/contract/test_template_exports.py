@@ -8,7 +8,8 @@ import pytest
 
 from costplan.adapters import backends
 from costplan.services.invoice import rules
-from costplan.services.invoice.exports import GLUE_OMITTED, INVOICES_PREFIX, athena_columns
+from costplan.services.invoice.exports import GLUE_OMITTED, athena_columns
+from costplan.services.reports.events import INVOICES_PREFIX
 from tools.template import ROOT, load_template, resolve
 
 TEMPLATE = load_template()

@@ -105,7 +105,7 @@ def test_a_dead_letter_fails_its_open_job_and_stays(local):
 
 def test_an_overlong_report_id_is_not_found_rather_than_a_file_system_error(local):
     from costplan.services.errors import NotFound
-    from costplan.services.reports.dispatch import file_for, job_status
+    from costplan.services.reports.api import file_for, job_status
     from costplan_contracts.enums import ReportFormat
 
     ports, _, _ = local

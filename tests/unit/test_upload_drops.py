@@ -4,7 +4,8 @@ uploaded under requests/uploads/ starts its job like any drop; other drops are u
 
 import json
 
-from costplan.services.reports.jobs import handle_record, s3_keys
+from costplan.services.reports.events import s3_keys
+from costplan.services.reports.jobs import handle_record
 
 
 def notification(*keys: str) -> dict:

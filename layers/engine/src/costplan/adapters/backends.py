@@ -67,7 +67,7 @@ def _resource(name: str):
 
 def _local_url(key: str) -> str:
     # key: reports/<report_id>/report.<ext>
-    from costplan.services.reports.dispatch import EXTENSIONS
+    from costplan.services.reports.urls import EXTENSIONS
 
     _, rid, filename = key.split("/")
     ext = filename.rsplit(".", 1)[1]

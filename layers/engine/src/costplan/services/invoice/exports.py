@@ -1,7 +1,8 @@
 """Invoice analysis of a billing export already in S3: ``{"source": {"s3_prefix": ...}}`` on invoice/analyze.
 
-The API call checks where the prefix is and records a report job (kind invoice_analyze, the request in
-S3 like every job); the report worker lists the export, decides where it runs and analyses it:
+The API call (``costplan.services.reports.api.submit_export_analysis``) checks where the prefix is
+(:func:`check_prefix`) and records a report job (kind invoice_analyze, the request in S3 like every job); the
+report worker lists the export, decides where it runs and analyses it:
 
 - **in the function** (the default): the files are scanned as one ``pyarrow.dataset`` by the invoice engine;
 - **on Athena**, when the listing is at least ``athena_min_bytes`` (or the export manifest's row estimate at
@@ -24,14 +25,13 @@ from dataclasses import dataclass
 
 from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.invoice.export_ports import ExportError, ExportLister, ExportListing, ExportReader, QueryRunner
-from costplan_contracts.enums import InvoiceFormat, ReportFormat, ReportKind, ReportMode
-from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, ExportSource
+from costplan.services.reports.events import INVOICES_PREFIX
+from costplan_contracts.enums import InvoiceFormat
+from costplan_contracts.invoice import AnalyzeResponse, ExportSource
 
 FIELD = "source.s3_prefix"
-INVOICES_PREFIX = "invoices/"  # = report_jobs.INVOICES_PREFIX (the bucket's drop folder)
 ATHENA_MIN_BYTES = 2 * 1024**3  # 2 GiB of export files: above this the query runs on Athena
 ATHENA_MIN_ROWS = 20_000_000  # or a manifest row estimate above this
-TITLE = "Invoice analysis: {uri}"
 GLUE_OMITTED = ("SkuPriceDetails", "Tags")  # JSON (map) columns: not in the Glue table, never read by the rules
 
 
@@ -78,31 +78,6 @@ class ExportAccess:
     athena_table: str | None = None  # "database"."table" of the export (template.yaml InvoiceExportTable)
     athena_min_bytes: int = ATHENA_MIN_BYTES
     athena_min_rows: int = ATHENA_MIN_ROWS
-
-
-# ---------------------------------------------------------------- the API side
-
-
-def report_request(source: ExportSource):
-    """The async report request an export analysis becomes (its id is a hash of it: resubmitting finds the job)."""
-    from costplan_contracts.bounds import REPORT_TITLE_MAX
-    from costplan_contracts.report import ReportRequest
-
-    return ReportRequest.model_validate({
-        "source": {"kind": ReportKind.INVOICE_ANALYZE.value,
-                   "request": {"source": source.model_dump(mode="json", exclude_none=True)}},
-        "formats": [f.value for f in ReportFormat], "mode": ReportMode.ASYNC.value,
-        "title": TITLE.format(uri=source.s3_prefix)[:REPORT_TITLE_MAX]})
-
-
-def submit(req: AnalyzeRequest, places: ExportPlaces, ports_factory):
-    """POST /invoice/analyze with a source: refuse a prefix this deployment may not read (422), else record
-    and enqueue the report job. Returns the ReportJob (202)."""
-    from costplan.services.reports.dispatch import generate
-
-    check_prefix(req.source.s3_prefix, places)
-    job, _ = generate(report_request(req.source), ports_factory)
-    return job
 
 
 # ---------------------------------------------------------------- the worker side

@@ -29,24 +29,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import unquote_plus
 
 from pydantic import ValidationError
 
 from costplan.reports.render import CONTENT_TYPES
 from costplan.services.errors import RequestRejected
-from costplan.services.reports.dispatch import file_key, invoice_report_request, render, report_id
+from costplan.services.reports.dispatch import render, report_id
+from costplan.services.reports.events import INVOICES_PREFIX, s3_keys
+from costplan.services.reports.requests import invoice_report_request
+from costplan.services.reports.urls import file_key, request_key
 from costplan_contracts.bounds import REPORT_MAX_RECEIVES
 from costplan_contracts.enums import JobErrorCode, JobStatus
 from costplan_contracts.report import ReportRequest
-from costplan_contracts.uploads import INVOICE_UPLOADS_PREFIX
 
 STRANDED_AFTER_S = 360  # = ReportQueue VisibilityTimeout (asserted in tests/contract/test_template_jobs.py)
 UNSENT_AFTER_S = 60  # a queued job whose send failed is sent by the sweeper once it is this old
 MAX_SWEEPS = 3  # re-sends by the sweeper before a job is failed (STRANDED, or TIMEOUT if it was running)
 DEADLINE_MARGIN_S = 5.0  # the worker stops this long before Lambda's deadline, to record the outcome
-REQUESTS_PREFIX = "requests/"  # report requests dropped in the bucket
-INVOICES_PREFIX = "invoices/"  # billing exports too large for the API; analysed into a report
 TERMINAL = (JobStatus.SUCCEEDED.value, JobStatus.FAILED.value)
 OPEN = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -60,10 +59,6 @@ SAFE_MESSAGES = {
 }
 _SECRETS = re.compile(r"arn:[\w-]+:[^\s'\"]*|\b\d{12}\b")  # ARNs and account ids never reach a caller
 _MAX_DETAIL = 400
-
-
-def request_key(rid: str) -> str:
-    return f"jobs/{rid}/request.json"
 
 
 # ---------------------------------------------------------------- ports
@@ -236,16 +231,6 @@ def handle_record(body: str, receive_count: int, ports: Ports, deadline: float |
         return "dead_lettered"
 
 
-def s3_keys(message: dict) -> list[str]:
-    """The object keys of an S3 notification under requests/ or invoices/ (s3:TestEvent has none). Files uploaded
-    through POST /api/v1/uploads under invoices/uploads/ are left out: the client analyses the whole upload with
-    one invoice/analyze call (one job per upload, not one per file; costplan_contracts.uploads)."""
-    keys = [unquote_plus(r["s3"]["object"]["key"]) for r in message.get("Records", [])
-            if isinstance(r, dict) and "s3" in r]  # S3 notifications URL-encode keys
-    return [k for k in keys if k.startswith((REQUESTS_PREFIX, INVOICES_PREFIX))
-            and not k.startswith(INVOICE_UPLOADS_PREFIX)]
-
-
 def _dropped_request(key: str, ports: Ports) -> ReportRequest:
     """A request dropped under requests/ (read now), or an export dropped under invoices/ (read by the
     worker through the export adapters, as a ``source.s3_prefix`` of the report bucket)."""
@@ -255,7 +240,7 @@ def _dropped_request(key: str, ports: Ports) -> ReportRequest:
             if not bucket:
                 raise PoisonMessage(JobErrorCode.INVALID_REQUEST, safe_message(
                     JobErrorCode.INVALID_REQUEST, f"{key}: this worker has no export access configured"))
-            return invoice_report_request(key, bucket)
+            return invoice_report_request({"s3_prefix": f"s3://{bucket}/{key}"}, key)
         raw = ports.store.get(key)  # a fault here is retried: the notification is redelivered
         return ReportRequest.model_validate_json(raw)
     except ValidationError as e:
