@@ -129,9 +129,11 @@ class CostPlanClient:
     def __init__(self, endpoint: str | None = None, *, auth: Auth | str | None = None, token: str | None = None,
                  region: str | None = None, profile: str | None = None, root: Path | None = None,
                  retries: int = 3, backoff_s: float = 0.5, timeout_s: float = 120.0,
-                 sleep: Callable[[float], None] = time.sleep, transport: httpx.BaseTransport | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, transport: httpx.BaseTransport | None = None,
+                 presigned_transport: httpx.BaseTransport | None = None) -> None:
         """``endpoint`` None (and no COSTPLAN_ENDPOINT) picks the local transport. ``auth`` None picks ``none`` for
-        a loopback endpoint (make run) and ``iam`` otherwise. ``transport`` replaces the network (tests)."""
+        a loopback endpoint (make run) and ``iam`` otherwise. ``transport`` replaces the network to the API (tests),
+        and to presigned S3 URLs too unless ``presigned_transport`` is given."""
         self.endpoint = endpoint.rstrip("/") + "/" if endpoint else None
         self.retries, self.backoff_s, self._sleep = retries, backoff_s, sleep
         self.notes: list = []  # warnings from steps that are not the final response (upload grants)
@@ -145,7 +147,7 @@ class CostPlanClient:
             self._http = httpx.Client(base_url=self.endpoint, auth=self._signer(token, region, profile),
                                       timeout=timeout_s, transport=transport)
         # Presigned URLs carry their own signature: never our Authorization or x-amz-* headers.
-        self._plain = httpx.Client(timeout=timeout_s, transport=transport)
+        self._plain = httpx.Client(timeout=timeout_s, transport=presigned_transport or transport)
 
     @classmethod
     def from_env(cls, **kwargs) -> "CostPlanClient":

@@ -20,18 +20,20 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+from costplan_client.client import as_model, body_of, parse
 from costplan_client.errors import ApiError, CostPlanError, ErrorDetail
 from costplan_contracts.bounds import INVOICE_BODY_MAX_BYTES
+from costplan_contracts.enums import ErrorCode, UploadContentType, UploadPurpose
 from costplan_contracts.invoice import CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE
+from costplan_contracts.uploads import UploadRequest, UploadResponse
 
 UPLOADS_PATH = "/api/v1/uploads"
-NOT_CONFIGURED = "UPLOADS_NOT_CONFIGURED"  # the API's 409 where no upload bucket is configured (make run)
+NOT_CONFIGURED = ErrorCode.UPLOADS_NOT_CONFIGURED.value  # the API's 409 where no upload bucket is configured
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+()-]")  # what an upload's file name may not hold (contracts' filename pattern)
 LOCAL_BUCKET = "costplan-local"  # make run / local transport: s3://costplan-local/<key> is COSTPLAN_LOCAL_DIR/<key>
-GZIP_MEDIA_TYPE = "application/gzip"
 CHUNK = 1024 * 1024
 # The suffixes the report worker reads from an export prefix (costplan.adapters.exports), and what they are.
-SUFFIXES = {".csv.gz": GZIP_MEDIA_TYPE, ".csv": CSV_MEDIA_TYPE, ".parquet": PARQUET_MEDIA_TYPE}
+SUFFIXES = {".csv.gz": UploadContentType.GZIP, ".csv": UploadContentType.CSV, ".parquet": UploadContentType.PARQUET}
 UploadProgress = Callable[[int, int], None]  # (bytes sent so far, bytes in all)
 
 
@@ -160,10 +162,11 @@ def upload(client, files: list[Path], base: Path, progress: UploadProgress | Non
             progress(min(sent, total), total)
 
     for p, name in zip(files, names, strict=True):
-        body = {"purpose": "invoice", "filename": name, "content_type": SUFFIXES[suffix_of(p)],
-                "size_bytes": p.stat().st_size, **({"upload_id": upload_id} if upload_id else {})}
+        ask = as_model(UploadRequest, {"purpose": UploadPurpose.INVOICE, "filename": name,
+                                       "content_type": SUFFIXES[suffix_of(p)], "size_bytes": p.stat().st_size,
+                                       **({"upload_id": upload_id} if upload_id else {})})
         try:
-            grant = client.send("POST", UPLOADS_PATH, json=body, idempotent=False).json()
+            grant = parse(UploadResponse, client.send("POST", UPLOADS_PATH, json=body_of(ask), idempotent=False).content)
         except ApiError as e:
             if e.code == NOT_CONFIGURED or e.status in (404, 405, 501):
                 raise CostPlanError("UPLOADS_UNAVAILABLE", "this server takes no uploads (make run has no S3 bucket), "
@@ -173,12 +176,11 @@ def upload(client, files: list[Path], base: Path, progress: UploadProgress | Non
                                                          f"{INVOICE_BODY_MAX_BYTES // (1024 * 1024)} MB")],
                                     status=e.status, correlation_id=e.correlation_id) from None
             raise
-        upload_id, prefix = grant["upload_id"], grant["s3_prefix"]
-        for w in grant.get("warnings") or []:
-            client.notes.append(w)
-        with p.open("rb") as f:
-            client.send(grant.get("method", "PUT"), grant["url"], content=_Reader(f, on_read),
-                        headers=grant.get("headers") or {}, idempotent=False, client=client._plain)
+        upload_id, prefix = grant.upload_id, grant.s3_prefix
+        client.notes.extend(f"{w.code.value} {w.field or ''}: {w.message}" for w in grant.warnings)
+        with p.open("rb") as f:  # exactly the signed headers (Content-Type, Content-Length); never our credentials
+            client.send(grant.method, grant.url, content=_Reader(f, on_read), headers=grant.headers,
+                        idempotent=False, client=client._plain)
     return prefix
 
 
