@@ -128,10 +128,14 @@ def quiet(client: CostPlanClient):
     """In-process, the engine's own log lines go to stderr and only from ERROR up (see engine_logs_to_stderr)."""
     if client.local is None:
         return nullcontext()
-    client.local.root  # noqa: B018 - finds the checkout (puts it on sys.path) before the engine is imported
+    client.local.root  # noqa: B018 - no checkout: the CostPlanError that says so, before anything is imported
     from costplan_client.transport import engine_logs_to_stderr
 
-    return engine_logs_to_stderr()
+    try:
+        return engine_logs_to_stderr()
+    except ImportError as e:
+        raise CostPlanError("NO_ENGINE", f"the in-process transport needs the engine (pip install -e layers/engine): "
+                                         f"{e}; or pass --endpoint URL") from None
 
 
 def _progress() -> Progress:
