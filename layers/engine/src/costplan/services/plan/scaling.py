@@ -1,7 +1,5 @@
 """plan_scaling: replicas and configurations for serving one open-weight model at a given load."""
 
-import difflib
-
 import numpy as np
 
 from costplan.catalog.selfhosted import PRECISIONS, SelfHostedCatalog, get_selfhosted_catalog
@@ -17,6 +15,7 @@ from costplan.services.plan.selfhosted import (
     Sizing,
     Traffic,
     estimated_capacity_warning,
+    resolve_open_model,
     scope_rows,
     size,
     slo_details,
@@ -33,23 +32,6 @@ from costplan_contracts.plan_scaling import (
     Replicas,
     ScalingCapacity,
 )
-
-
-def _resolve(cat: SelfHostedCatalog, requested: str) -> str:
-    from costplan.catalog.llm import get_llm_catalog
-    from costplan.services.plan.hosted import resolve_model
-
-    ids = {m.model_id for m in cat.models}
-    try:
-        canonical = resolve_model(get_llm_catalog(), requested, ids)
-    except RequestRejected:
-        canonical = None
-    if canonical in ids:
-        return canonical
-    close = difflib.get_close_matches(requested.strip().lower(), sorted(ids), n=5, cutoff=0.5)
-    raise RequestRejected(f"No open-weight spec for model '{requested}'", [FieldError(
-        "model", f"'{requested}' is not in the self-hosted catalog; known open-weight models include "
-                 f"{', '.join(close or sorted(ids)[:5])}")])
 
 
 def _g(x: float) -> str:
@@ -143,7 +125,7 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
     cat = get_selfhosted_catalog()
     universe = get_universe(True)
     warn = WarningCollector()
-    model_id = _resolve(cat, req.model)
+    model_id = resolve_open_model(cat, req.model)
     precisions = [req.precision.value] if req.precision else ["bf16", "fp8"]
     scope = scope_rows(cat, {model_id}, precisions, req.instance_types)
     rows = scope.rows
