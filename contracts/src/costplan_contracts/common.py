@@ -1,9 +1,21 @@
 """Shapes shared by every endpoint: warnings, provenance, the error envelope, and the strict scalar types."""
 
 import numbers
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    Strict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from costplan_contracts.enums import ErrorCode, Severity, WarningCode
 
@@ -60,3 +72,167 @@ class ErrorBody(ContractModel):
 class ErrorEnvelope(ContractModel):
     error: ErrorBody
     correlation_id: str
+
+
+# --- Deprecated spellings -------------------------------------------------------------------------------------------
+# One concept has one spelling across endpoints (contracts/README.md). An older spelling stays as an additive alias:
+# accepted on input, emitted on output with the same value, and marked ``deprecated: true`` in the OpenAPI document.
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """``old`` is the deprecated spelling of ``new`` (a dotted path where the field moved into a nested object).
+
+    ``to_new`` turns an old value into the canonical one (``...``: leave the canonical field at its default);
+    ``to_old`` does the reverse for output, or returns ``None`` where the old spelling cannot express the value."""
+
+    old: str
+    new: str
+    to_new: Callable[[Any], Any] = _same
+    to_old: Callable[[Any], Any] = _same
+
+
+class _Conflict:
+    """Put in place of a deprecated value that disagrees with its canonical spelling; its field validator refuses it,
+    so the 422 names the deprecated field."""
+
+    def __init__(self, renamed: Renamed, old: Any, new: Any) -> None:
+        self.message = (f"is the deprecated spelling of {renamed.new} and differs from it ({old!r} against {new!r}); "
+                        f"give {renamed.new} only")
+
+    def __repr__(self) -> str:
+        return f"<conflicting spellings: {self.message}>"
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def _get(data: Mapping, path: list[str]) -> tuple[bool, Any]:
+    for i, key in enumerate(path):
+        if isinstance(data, BaseModel):
+            if key not in data.model_fields_set:
+                return False, None
+            data = getattr(data, key)
+        elif isinstance(data, Mapping) and key in data:
+            data = data[key]
+        else:
+            return False, None
+        if i < len(path) - 1 and data is None:
+            return False, None
+    return True, data
+
+
+def _set(data: dict, path: list[str], value: Any) -> None:
+    head, *rest = path
+    if not rest:
+        data[head] = value
+        return
+    inner = data.get(head)
+    inner = inner.model_dump(exclude_unset=True) if isinstance(inner, BaseModel) else dict(inner or {})
+    _set(inner, rest, value)
+    data[head] = inner
+
+
+def deprecated(canonical: str, *, required: bool = False, **kwargs: Any) -> Any:
+    """A field kept for an older spelling of ``canonical``, marked deprecated in the OpenAPI document: optional on
+    input; ``required`` for a response field, which is always emitted (derived from the canonical one)."""
+    if not required:
+        kwargs.setdefault("default", None)
+    note = f"Deprecated spelling of {canonical}: accepted on input, and returned next to it with the same value."
+    kwargs["description"] = f"{kwargs['description'].rstrip('.')}. {note}" if kwargs.get("description") else note
+    return Field(json_schema_extra={"deprecated": True}, **kwargs)
+
+
+class Aliased(ContractModel):
+    """A model with deprecated spellings (``renamed``): old and new are accepted, and after validation both hold one
+    value (the old one derived from the canonical one), so a request or response reads and dumps the same either way.
+
+    Giving both with different values is refused, naming the deprecated field. An invalid value sent in the old
+    spelling is reported under the old spelling, once."""
+
+    renamed: ClassVar[tuple[Renamed, ...]] = ()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_spelling(cls, data: Any, handler: ModelWrapValidatorHandler) -> Any:
+        if not isinstance(data, Mapping):
+            return handler(data)
+        data, sent_old = _canonical(cls.renamed, dict(data))
+        try:
+            model = handler(data)
+        except ValidationError as e:
+            raise _as_sent(e, sent_old) from None
+        for r in cls.renamed:
+            value: Any = model
+            for key in r.new.split("."):
+                value = getattr(value, key)
+            setattr(model, r.old, r.to_old(value))
+        return model
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_conflict(cls, value: Any) -> Any:
+        if isinstance(value, _Conflict):
+            raise ValueError(value.message)
+        return value
+
+
+_FAILED = object()
+
+
+def _try(fn: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return fn(value)
+    except Exception:  # noqa: BLE001 - a malformed value: field validation reports it, in the spelling sent
+        return _FAILED
+
+
+def _canonical(renamed: tuple[Renamed, ...], data: dict) -> tuple[dict, list[tuple[str, tuple[str, ...]]]]:
+    """Old spellings moved to their canonical place; returns the (old, canonical path) pairs sent in the old one only."""
+    sent_old = []
+    for r in renamed:
+        path = r.new.split(".")
+        has_old, old = r.old in data, data.get(r.old)
+        has_new, new = _get(data, path)
+        if has_old and has_new:
+            old, new = _plain(old), _plain(new)
+            # Consistent when either reads as the other: a dump of this model (old = to_old(new)) validates again.
+            if _plain(_try(r.to_new, old)) != new and _plain(_try(r.to_old, new)) != old:
+                data[r.old] = _Conflict(r, old, new)
+        elif has_old:
+            sent_old.append((r.old, tuple(path)))
+            value = _try(r.to_new, old)
+            if value is not ...:  # ...: the canonical field keeps its default
+                _set(data, path, old if value is _FAILED else value)
+        elif has_new and (value := _try(r.to_old, new)) is not _FAILED:
+            data[r.old] = value  # a response field that is required in both spellings
+    return data, sent_old
+
+
+def _as_sent(error: ValidationError, sent_old: list[tuple[str, tuple[str, ...]]]) -> ValidationError:
+    """Errors of a canonical field whose value came in the old spelling, moved under the old spelling (once)."""
+    if not sent_old:
+        return error
+    errors = error.errors()
+    reported = {err["loc"][0] for err in errors if err["loc"]}
+    out = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        for old, path in sent_old:
+            if loc[:len(path)] == path:
+                loc = None if old in reported else (old, *loc[len(path):])
+                break
+        if loc is not None:
+            line = {"type": err["type"], "loc": loc, "input": err["input"]}
+            if "ctx" in err:
+                line["ctx"] = err["ctx"]
+            out.append(line)
+    try:
+        return ValidationError.from_exception_data(error.title, out)
+    except (TypeError, KeyError, ValueError):  # an error type pydantic-core cannot rebuild: keep the original
+        return error

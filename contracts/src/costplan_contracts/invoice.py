@@ -6,7 +6,17 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import Boolean, ContractModel, Integer, Number, Provenance, Warning
+from costplan_contracts.common import (
+    Aliased,
+    Boolean,
+    ContractModel,
+    Integer,
+    Number,
+    Provenance,
+    Renamed,
+    Warning,
+    deprecated,
+)
 from costplan_contracts.enums import (
     ChargeCategory,
     Confidence,
@@ -243,7 +253,10 @@ class AnalyzeResponse(ContractModel):
     unrecognised_groups_total: Integer = Field(default=0, description="Unrecognised groups before the cap")
 
 
-class Scenario(ContractModel):
+class Scenario(Aliased):
+    renamed = (Renamed("avg_input_tokens", "avg_input_tokens_per_request"),
+               Renamed("avg_output_tokens", "avg_output_tokens_per_request"))
+
     action: ScenarioAction
     from_provider: str | None = Field(default=None, alias="from", description="switch_provider / switch_model: from")
     to: str | None = Field(default=None, description="switch_provider / switch_model: to")
@@ -254,8 +267,14 @@ class Scenario(ContractModel):
     pricing_model: PricingModel | None = None
     model: str | None = Field(default=None, description="move_to_self_hosted: the model group to move")
     instance_type: str | None = None
-    avg_input_tokens: Number | None = Field(default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
-    avg_output_tokens: Number | None = Field(default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
+    avg_input_tokens_per_request: Number | None = Field(
+        default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX, description="move_to_self_hosted")
+    avg_output_tokens_per_request: Number | None = Field(
+        default=None, ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX, description="move_to_self_hosted")
+    avg_input_tokens: Number | None = deprecated("avg_input_tokens_per_request", ge=B.TOKENS_PER_REQUEST_MIN,
+                                                 le=B.CONTEXT_TOKENS_MAX)
+    avg_output_tokens: Number | None = deprecated("avg_output_tokens_per_request", ge=B.TOKENS_PER_REQUEST_MIN,
+                                                  le=B.CONTEXT_TOKENS_MAX)
 
     model_config = {"extra": "forbid", "populate_by_name": True}
 

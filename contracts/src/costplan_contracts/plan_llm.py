@@ -5,7 +5,17 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import Boolean, ContractModel, Integer, Number, Provenance, Warning
+from costplan_contracts.common import (
+    Aliased,
+    Boolean,
+    ContractModel,
+    Integer,
+    Number,
+    Provenance,
+    Renamed,
+    Warning,
+    deprecated,
+)
 from costplan_contracts.enums import (
     Deployment,
     Objective,
@@ -117,8 +127,11 @@ class MeasuredThroughput(ContractModel):
     output_tokens_per_s: Number = Field(gt=0, le=1e9, description="Measured per replica, at your request shape")
 
 
+DEFAULT_PRECISIONS = (Precision.BF16, Precision.FP8)
+
+
 class SelfHostedOptions(ContractModel):
-    precisions: list[Precision] = Field(default_factory=lambda: [Precision.BF16, Precision.FP8], min_length=1)
+    precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)
     pricing_model: PricingModel = PricingModel.ON_DEMAND
     target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
@@ -192,14 +205,22 @@ class ReplicaCapacity(ContractModel):
         default=None, description="Planned peak rate per replica / offline capacity (queueing grows as it nears 1)")
 
 
-class RequestShape(ContractModel):
-    avg_input_tokens: float
-    avg_output_tokens: float
+class RequestShape(Aliased):
+    renamed = (Renamed("avg_input_tokens", "avg_input_tokens_per_request"),
+               Renamed("avg_output_tokens", "avg_output_tokens_per_request"))
+
+    avg_input_tokens_per_request: float
+    avg_output_tokens_per_request: float
     assumed: bool = Field(description="True when a workload profile's default shape was used (SHAPE_ASSUMED)")
     source: str
+    avg_input_tokens: float = deprecated("avg_input_tokens_per_request", required=True)
+    avg_output_tokens: float = deprecated("avg_output_tokens_per_request", required=True)
 
 
-class SelfHostedDetail(ContractModel):
+class SelfHostedBase(ContractModel):
+    """One self-hosted serving configuration: the fields plan/llm's SelfHostedDetail and plan/scaling's Configuration
+    share, defined once so they keep one spelling (contracts/README.md)."""
+
     instance_type: str
     region: str
     accelerator: str
@@ -207,25 +228,31 @@ class SelfHostedDetail(ContractModel):
     gpus_per_replica: int
     precision: Precision
     pricing_model: PricingModel
-    replicas: int
     instances: int
     instance_usd_per_hour: float
-    hours_per_month: float
     utilisation: float = Field(description="Average load / (replicas x capacity)")
-    capacity_per_replica: ReplicaCapacity
     throughput_basis: ThroughputBasis
     weights_gb: float
     kv_budget_gb: float
-    assumption: str
     price_provenance: Provenance
     throughput_provenance: Provenance
     evidence_points: int | None = Field(
         default=None, description="Public results behind the weakest fitted factor of this row's model (null: measured)")
+
+
+class SelfHostedDetail(SelfHostedBase):
+    replicas: int
+    hours_per_month: float
+    capacity_per_replica: ReplicaCapacity
+    assumption: str
     request_shape: RequestShape | None = None
 
 
-class RowQuality(ContractModel):
-    profile: WorkloadProfile
+class RowQuality(Aliased):
+    renamed = (Renamed("profile", "workload_profile"),)
+
+    workload_profile: WorkloadProfile
+    profile: WorkloadProfile = deprecated("workload_profile", required=True)
     index: float = Field(description="Profile-weighted mean of normalised benchmark scores, 0-100")
     coverage: float = Field(description="Share of the profile's weight the model has scores for")
     estimated: bool = Field(description="Some score was borrowed from a sibling model")

@@ -1,27 +1,56 @@
 """POST /api/v1/plan/scaling: how many replicas a self-hosted serving plan needs, and on what."""
 
+from typing import Any
+
 from pydantic import Field, ValidationInfo, field_validator
 
 from costplan_contracts import bounds as B
-from costplan_contracts.common import ContractModel, Integer, Number, Provenance, Warning
-from costplan_contracts.enums import Precision, PricingModel, ThroughputBasis
-from costplan_contracts.plan_llm import Exclusions, MeasuredThroughput, Slo
+from costplan_contracts.common import Aliased, ContractModel, Integer, Number, Renamed, Warning, deprecated
+from costplan_contracts.enums import Precision, PricingModel
+from costplan_contracts.plan_llm import DEFAULT_PRECISIONS, Exclusions, MeasuredThroughput, SelfHostedBase, Slo
 
 
-class PlanScalingRequest(ContractModel):
-    model: str = Field(min_length=1, max_length=B.MODEL_ID_MAX_LENGTH, description="Canonical id or alias of an open-weight model")
+def _one_precision(precision: Any) -> Any:
+    return ... if precision is None else [precision]  # null: the canonical default (bf16 and fp8), as before
+
+
+def _single(precisions: list) -> Any:
+    return precisions[0] if len(precisions) == 1 else None  # the old spelling names one precision at most
+
+
+class PlanScalingRequest(Aliased):
+    renamed = (Renamed("avg_input_tokens", "avg_input_tokens_per_request"),
+               Renamed("avg_output_tokens", "avg_output_tokens_per_request"),
+               Renamed("precision", "precisions", to_new=_one_precision, to_old=_single))
+
+    model: str = Field(min_length=1, max_length=B.MODEL_ID_MAX_LENGTH,
+                       description="Canonical id or alias of an open-weight model")
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
     peak_requests_per_second: Number = Field(ge=B.REQUESTS_PER_SECOND_MIN, le=1e6)
     avg_requests_per_second: Number = Field(ge=B.REQUESTS_PER_SECOND_MIN, le=1e6)
     min_requests_per_second: Number | None = Field(default=None, ge=0, le=1e6)
-    avg_input_tokens: Number = Field(ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
-    avg_output_tokens: Number = Field(ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
+    avg_input_tokens_per_request: Number = Field(ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
+    avg_output_tokens_per_request: Number = Field(ge=B.TOKENS_PER_REQUEST_MIN, le=B.CONTEXT_TOKENS_MAX)
     slo: Slo = Field(default_factory=Slo)
-    precision: Precision | None = Field(default=None, description="None tries bf16 and fp8")
+    precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1,
+                                        max_length=len(Precision), description="The precisions to try")
     pricing_model: PricingModel = PricingModel.ON_DEMAND
     target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
     measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
     top_k: Integer = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
+    avg_input_tokens: Number | None = deprecated("avg_input_tokens_per_request", ge=B.TOKENS_PER_REQUEST_MIN,
+                                                 le=B.CONTEXT_TOKENS_MAX)
+    avg_output_tokens: Number | None = deprecated("avg_output_tokens_per_request", ge=B.TOKENS_PER_REQUEST_MIN,
+                                                  le=B.CONTEXT_TOKENS_MAX)
+    precision: Precision | None = deprecated(
+        "precisions", description="One precision to try (null: precisions decides; returned null when it names several)")
+
+    @field_validator("precisions")
+    @classmethod
+    def _unique(cls, v: list[Precision]) -> list[Precision]:
+        if len(set(v)) != len(v):
+            raise ValueError("precisions must not repeat")
+        return v
 
     @field_validator("avg_requests_per_second")
     @classmethod
@@ -64,33 +93,29 @@ class ScalingCapacity(ContractModel):
         default=None, description="Planned peak rate per replica / offline capacity (queueing grows as it nears 1)")
 
 
-class Configuration(ContractModel):
+class Configuration(SelfHostedBase, Aliased):
+    """One self-hosted configuration sized for a traffic shape: plan/llm's SelfHostedDetail concept (their shared
+    fields are SelfHostedBase), plus the rank, the replicas at each load and the autoscaled cost."""
+
+    renamed = (Renamed("replicas", "replicas_by_load"), Renamed("instances_at_peak", "instances"),
+               Renamed("usd_per_1m_tokens", "effective_price_per_1m"))
+
     rank: int
     provider: str
-    instance_type: str
-    region: str
-    accelerator: str
-    gpus_per_instance: int
-    gpus_per_replica: int
-    precision: Precision
-    replicas: Replicas
-    instances_at_peak: int
+    replicas_by_load: Replicas = Field(description="Replicas at the minimum, average and peak rate "
+                                                   "(plan/llm's replicas is the peak count)")
     capacity_per_replica: ScalingCapacity
     headroom: float = Field(description="Capacity at peak replicas / peak load - 1")
-    utilisation_at_peak: float
+    utilisation_at_peak: float = Field(description="Peak load / (peak replicas x capacity)")
     monthly_cost_usd: float = Field(description="Provisioned for the peak, always on")
     monthly_cost_autoscaled_usd: float = Field(description="If replicas track the average load; an estimate")
-    usd_per_1m_tokens: float = Field(description="monthly_cost_usd over the month's tokens at the average rate")
-    instance_usd_per_hour: float
-    pricing_model: PricingModel
-    throughput_basis: ThroughputBasis
-    weights_gb: float
-    kv_budget_gb: float
+    effective_price_per_1m: float = Field(description="monthly_cost_usd over the month's tokens at the average rate, "
+                                                      "x 1M (plan/llm's effective_price_per_1m)")
     rationale: list[str]
-    price_provenance: Provenance
-    throughput_provenance: Provenance
-    evidence_points: int | None = Field(
-        default=None, description="Public results behind the weakest fitted factor of this row's model (null: measured)")
+    replicas: Replicas = deprecated("replicas_by_load", required=True)
+    instances_at_peak: int = deprecated("instances", required=True)
+    usd_per_1m_tokens: float = deprecated("effective_price_per_1m", required=True,
+                                          description="monthly_cost_usd over the month's tokens at the average rate")
 
 
 class PlanScalingResponse(ContractModel):

@@ -184,9 +184,9 @@ def _plan_scaling(req: AssistExplainRequest, warn: WarningCollector) -> AssistEx
         parts = []
         if len(rows) > 1:
             a, b = rows[0], rows[1]
-            hours = a.monthly_cost_usd / (a.instances_at_peak * a.instance_usd_per_hour) if a.instance_usd_per_hour \
-                and a.instances_at_peak else 0.0
-            price = a.instances_at_peak * (b.instance_usd_per_hour - a.instance_usd_per_hour) * hours
+            hours = a.monthly_cost_usd / (a.instances * a.instance_usd_per_hour) if a.instance_usd_per_hour \
+                and a.instances else 0.0
+            price = a.instances * (b.instance_usd_per_hour - a.instance_usd_per_hour) * hours
             parts = [("hourly instance price", 0.0, price),
                      ("instances at peak", 0.0, b.monthly_cost_usd - a.monthly_cost_usd - price)]
         winner = _winner(opt[0], opt[1] if len(opt) > 1 else None, parts, "lowest monthly cost provisioned for the peak")
@@ -196,7 +196,7 @@ def _plan_scaling(req: AssistExplainRequest, warn: WarningCollector) -> AssistEx
         evens.append(_declined(BreakEvenVariable.MONTHLY_VOLUME, (
             "Self-hosted cost is instances x hourly price x 730 h, with instances = ceil(replicas / replicas per "
             "instance) and replicas = ceil(peak / (capacity x target utilisation)): a step function of the load, "
-            f"with no linear crossing. #1 keeps its {top.instances_at_peak} instance(s) until the peak grows by its "
+            f"with no linear crossing. #1 keeps its {top.instances} instance(s) until the peak grows by its "
             f"headroom, {top.headroom:.1%}; re-run plan/scaling at the new load to compare.")))
     return AssistExplainResponse(kind=ExplainKind.PLAN_SCALING, ranked=len(rows), winner=winner,
                                  exclusions=_drivers(result.exclusions), relaxations=[], break_evens=evens,

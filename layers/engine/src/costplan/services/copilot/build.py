@@ -199,7 +199,7 @@ def plan_scaling(s: CopilotSlots) -> Built:
         built.assumptions.append(_a("peak_requests_per_second", peak, f"the average x {B.PEAK_TO_AVERAGE_DEFAULT:g} "
                                     "(plan/llm's default peak-to-average ratio)", "say 'peaks at 50 rps'"))
     out = {"model": model, "peak_requests_per_second": max(peak, rps), "avg_requests_per_second": rps,
-           "avg_input_tokens": s.avg_input_tokens, "avg_output_tokens": s.avg_output_tokens}
+           "avg_input_tokens_per_request": s.avg_input_tokens, "avg_output_tokens_per_request": s.avg_output_tokens}
     if _slo(s):
         out["slo"] = _slo(s)
     if s.pricing_model:

@@ -16,8 +16,8 @@ from costplan.services.plan.hosted import hosted_block
 from costplan.services.plan.rows import money, sig
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
-from costplan_contracts.enums import Severity, WarningCode
-from costplan_contracts.insights import Annotation, QualityPoint, QualityPriceRequest, QualityPriceResponse
+from costplan_contracts.enums import AnnotationKind, Severity, WarningCode
+from costplan_contracts.insights import Annotation, QualityPoint, QualityPriceRequest, QualityPriceResponse, exclusions_of
 from costplan_contracts.plan_llm import IoMix, PlanLlmRequest
 
 THRESHOLDS = (50.0, 60.0, 70.0, 80.0, 90.0)
@@ -62,13 +62,14 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
         raise RequestRejected("Nothing to price", [FieldError("workload", "input and output tokens are both 0")])
     plan_req = PlanLlmRequest.model_validate({"workload": w.model_dump(), "top_k": 1})  # the workload's pricing rules
     cs = combine(catalog, universe, hosted_block(catalog, np.arange(len(catalog)), plan_req), None, None)
-    scores = profile_quality(req.profile.value)
+    scores = profile_quality(req.workload_profile.value)
     models = [catalog.canonical[i] for i in cs.hosted.idx]
     floor = req.min_quality_coverage
     quality = np.array([scores[m].index if m in scores and scores[m].coverage >= floor else np.nan for m in models])
     candidates = replace(cs.candidates, quality=quality)
-    allowed, excluded = provider_masks(universe.providers, req.providers, [], warn, field_prefix="request")
-    budget = req.monthly_budget_usd if req.monthly_budget_usd is not None else float("inf")
+    allowed, excluded = provider_masks(universe.providers, req.constraints.providers, [], warn)
+    budget_usd = req.constraints.monthly_budget_usd
+    budget = budget_usd if budget_usd is not None else float("inf")
     cached = w.input_tokens_per_month * w.cached_input_share
     workload = Workload(w.input_tokens_per_month - cached, w.output_tokens_per_month, cached)
     result = rank_configs(candidates, workload, Constraints(
@@ -92,15 +93,15 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
     annotations = []
     for t in THRESHOLDS:
         at = [p for p in points if p.quality_index >= t]  # points are in cost order already
-        annotations.append(Annotation(kind="cheapest_at_or_above", threshold=t, point=at[0] if at else None))
-    if req.monthly_budget_usd is not None:
-        under = [p for p in points if p.monthly_cost_usd <= req.monthly_budget_usd]
+        annotations.append(Annotation(kind=AnnotationKind.CHEAPEST_AT_OR_ABOVE, threshold=t, point=at[0] if at else None))
+    if budget_usd is not None:
+        under = [p for p in points if p.monthly_cost_usd <= budget_usd]
         best = max(under, key=lambda p: (p.quality_index, -p.monthly_cost_usd), default=None)
-        annotations.append(Annotation(kind="best_quality_under_budget", threshold=req.monthly_budget_usd, point=best))
+        annotations.append(Annotation(kind=AnnotationKind.BEST_QUALITY_UNDER_BUDGET, threshold=budget_usd, point=best))
     counts = np.bincount(result.reason.astype(np.int64), minlength=len(Reason))
     excluded_counts = {Reason(r).name: int(counts[r]) for r in np.flatnonzero(counts[1:]) + 1}
     if excluded_counts.get("QUALITY_UNKNOWN"):
-        warn.add(WarningCode.QUALITY_UNKNOWN, "profile",
+        warn.add(WarningCode.QUALITY_UNKNOWN, "workload_profile",
                  f"{excluded_counts['QUALITY_UNKNOWN']} offerings have no benchmark scores for this profile; they are "
                  "left out, never scored as 0.", "See catalog/data/quality_scores.csv for the models covered.",
                  Severity.INFO)
@@ -112,6 +113,6 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
               cached_share_of_input=w.cached_input_share,
               label=f"priced at this workload's mix: {w.input_tokens_per_month / max(total_tokens, 1):.1%} input / "
                     f"{w.output_tokens_per_month / max(total_tokens, 1):.1%} output tokens")
-    return QualityPriceResponse(profile=req.profile, io_mix=m, points=points, pareto_frontier=frontier,
-                                annotations=annotations, vega_lite=_chart(points, frontier, req.profile.value),
-                                excluded=excluded_counts, warnings=warn.result())
+    return QualityPriceResponse(workload_profile=req.workload_profile, io_mix=m, points=points, pareto_frontier=frontier,
+                                annotations=annotations, vega_lite=_chart(points, frontier, req.workload_profile.value),
+                                exclusions=exclusions_of(excluded_counts), warnings=warn.result())

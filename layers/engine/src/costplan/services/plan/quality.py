@@ -19,7 +19,7 @@ def quality_rows(rows: list[PlanRow], cs: CandidateSet, result: RankResult, prof
     for row, j in zip(rows, result.order.tolist()):
         q = scores.get(cs.model_id(int(j)))  # shown even below the coverage floor: coverage says how far to trust it
         quality = None if q is None else RowQuality(
-            profile=WorkloadProfile(profile), index=round(q.index, 4), coverage=round(q.coverage, 4),
+            workload_profile=WorkloadProfile(profile), index=round(q.index, 4), coverage=round(q.coverage, 4),
             estimated=q.estimated, sources=[Provenance(source=s, as_of=a) for s, a in q.sources])
         out.append(row.model_copy(update={"quality": quality}))
     if estimated := [r for r in out if r.quality and r.quality.estimated]:

@@ -166,8 +166,8 @@ def self_hosted_detail(cs: CandidateSet, k: int, pricing_model: PricingModel) ->
                                           f"(catalog/data/calibration.json); model spec: {model.source}",
                                    as_of=model.as_of)),
         evidence_points=None if measured else int(sz.evidence_points[k]),
-        request_shape={"avg_input_tokens": modelled(sz.shape.avg_input_tokens),
-                       "avg_output_tokens": modelled(sz.shape.avg_output_tokens),
+        request_shape={"avg_input_tokens_per_request": modelled(sz.shape.avg_input_tokens),
+                       "avg_output_tokens_per_request": modelled(sz.shape.avg_output_tokens),
                        "assumed": sz.shape_assumed, "source": shape_note(sz)},
     )
 

@@ -47,7 +47,7 @@ def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingReque
     acc = cat.accelerators[inst.accelerator_id]
     p, gpr = PRECISIONS[g.precision[r]], int(g.gpus_per_replica[r])
     kv_token = g.configs.kv_bytes_per_token[r]
-    ctx = req.avg_input_tokens + req.avg_output_tokens
+    ctx = req.avg_input_tokens_per_request + req.avg_output_tokens_per_request
     fits = int(np.floor(cap.kv_budget_gb[k] / (kv_token * ctx / 1e9)))
     per_instance = int(g.replicas_per_instance[r])
     steps = [
@@ -59,7 +59,8 @@ def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingReque
         f"at most {int(cap.batch[k])} concurrent sequences after the {eff.max_batch}-sequence engine cap",
     ]
     if sz.measured[k]:
-        steps.append(f"measured by the caller: {sz.requests_per_s[k] * req.avg_output_tokens:g} output tokens/s per replica")
+        out_per_s = sz.requests_per_s[k] * req.avg_output_tokens_per_request
+        steps.append(f"measured by the caller: {out_per_s:g} output tokens/s per replica")
     else:
         load = sz.planned
         slo = (f"; the TTFT/TPOT targets allow {_g(cap.slo_requests_per_s[k])}/s" if req.slo.ttft_ms or req.slo.tpot_ms
@@ -69,11 +70,11 @@ def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingReque
             f"batch full, prefill sharing each step){slo}",
             f"at the planned peak {_g(load.requests_per_s[k])} requests/s per replica ({load.utilisation[k]:.0%} of "
             f"offline capacity): batch {_g(load.batch[k])}, TPOT {_g(load.tpot_s[k] * 1e3)} ms, TTFT "
-            f"{_g(load.ttft_s[k] * 1e3)} ms (prefill of {req.avg_input_tokens:g} tokens plus queueing)",
+            f"{_g(load.ttft_s[k] * 1e3)} ms (prefill of {req.avg_input_tokens_per_request:g} tokens plus queueing)",
         ]
     steps += [
         f"one replica is sized at {_g(sz.requests_per_s[k])} requests/s "
-        f"({_g(sz.requests_per_s[k] * req.avg_output_tokens)} output tokens/s)",
+        f"({_g(sz.requests_per_s[k] * req.avg_output_tokens_per_request)} output tokens/s)",
         f"peak {req.peak_requests_per_second:g} requests/s at {req.target_utilisation:.0%} target utilisation -> "
         f"{int(sz.replicas[k])} replicas -> {int(sz.instances[k])} x {inst.instance_type} ({per_instance} replicas each)",
         f"{int(sz.instances[k])} x ${sz.hourly[k]:g}/h ({req.pricing_model.value}) x {HOURS_PER_MONTH:g} h = "
@@ -92,20 +93,21 @@ def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: P
     replicas, avg_replicas = int(sz.replicas[k]), int(sz.replicas_avg[k])
     per_instance = int(g.replicas_per_instance[r])
     autoscaled = np.ceil(avg_replicas / per_instance) * sz.hourly[k] * HOURS_PER_MONTH
-    tokens = traffic.avg_requests_per_s * (req.avg_input_tokens + req.avg_output_tokens) * HOURS_PER_MONTH * 3600
+    per_request = req.avg_input_tokens_per_request + req.avg_output_tokens_per_request
+    tokens = traffic.avg_requests_per_s * per_request * HOURS_PER_MONTH * 3600
     measured = bool(sz.measured[k])
     cal = cat.calibration
     return Configuration(
         rank=rank, provider=provider, instance_type=inst.instance_type, region=inst.region,
         accelerator=cat.accelerators[inst.accelerator_id].name, gpus_per_instance=inst.count,
         gpus_per_replica=int(g.gpus_per_replica[r]), precision=Precision(PRECISIONS[g.precision[r]]),
-        replicas=Replicas(min=int(sz.replicas_min[k]), avg=avg_replicas, peak=replicas),
-        instances_at_peak=int(sz.instances[k]),
+        replicas_by_load=Replicas(min=int(sz.replicas_min[k]), avg=avg_replicas, peak=replicas),
+        instances=int(sz.instances[k]), utilisation=modelled(sz.utilisation[k]),
         capacity_per_replica=ScalingCapacity(**replica_figures(sz, k)),
         headroom=modelled(replicas * rps / req.peak_requests_per_second - 1),
         utilisation_at_peak=modelled(req.peak_requests_per_second / (replicas * rps)),
         monthly_cost_usd=cents(sz.monthly_usd[k]), monthly_cost_autoscaled_usd=cents(autoscaled),
-        usd_per_1m_tokens=modelled(sz.monthly_usd[k] / tokens * 1e6), instance_usd_per_hour=float(sz.hourly[k]),
+        effective_price_per_1m=modelled(sz.monthly_usd[k] / tokens * 1e6), instance_usd_per_hour=float(sz.hourly[k]),
         pricing_model=req.pricing_model,
         throughput_basis=throughput_basis(cat, sz, k),
         weights_gb=modelled(sz.capacity.weights_gb[k]), kv_budget_gb=modelled(sz.capacity.kv_budget_gb[k]),
@@ -126,13 +128,13 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
     universe = get_universe(True)
     warn = WarningCollector()
     model_id = resolve_open_model(cat, req.model)
-    precisions = [req.precision.value] if req.precision else ["bf16", "fp8"]
+    precisions = [p.value for p in req.precisions]
     scope = scope_rows(cat, {model_id}, precisions, req.instance_types)
     rows = scope.rows
     if req.instance_types and rows.size == 0:
         raise RequestRejected("No configuration matches instance_types", [FieldError(
             "instance_types", f"none of {', '.join(req.instance_types)} is in the self-hosted catalog")])
-    shape = Shape(req.avg_input_tokens, req.avg_output_tokens,
+    shape = Shape(req.avg_input_tokens_per_request, req.avg_output_tokens_per_request,
                   ttft_s=req.slo.ttft_ms / 1e3 if req.slo.ttft_ms else float("inf"),
                   tpot_s=req.slo.tpot_ms / 1e3 if req.slo.tpot_ms else float("inf"))
     traffic = Traffic(req.avg_requests_per_second, req.peak_requests_per_second, shape, req.min_requests_per_second)
