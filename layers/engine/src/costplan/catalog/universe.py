@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 
-from costplan.catalog.llm import get_llm_catalog
+from costplan.catalog.llm import LlmCatalog, get_llm_catalog
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,28 @@ def _rank(keys: list[str]) -> np.ndarray:
 
 @cache
 def get_universe(with_self_hosted: bool) -> Universe:
-    hosted = get_llm_catalog()
+    """The universe of the process-wide catalog (built once)."""
+    return universe_for(get_llm_catalog(), with_self_hosted)
+
+
+_BUILT: dict[tuple[int, bool], tuple[LlmCatalog, Universe]] = {}
+_BUILT_KEPT = 8
+
+
+def universe_for(hosted: LlmCatalog, with_self_hosted: bool) -> Universe:
+    """The universe of any hosted catalog (a refreshed snapshot, a test's, a benchmark's), built once per catalog."""
+    key = (id(hosted), with_self_hosted)
+    hit = _BUILT.get(key)
+    if hit is not None and hit[0] is hosted:
+        return hit[1]
+    if len(_BUILT) >= _BUILT_KEPT:
+        _BUILT.clear()
+    universe = _build(hosted, with_self_hosted)
+    _BUILT[key] = (hosted, universe)
+    return universe
+
+
+def _build(hosted: LlmCatalog, with_self_hosted: bool) -> Universe:
     hosted_providers = [hosted.providers[p] for p in hosted.provider_code]
     sh_providers, sh_ids = [], []
     if with_self_hosted:

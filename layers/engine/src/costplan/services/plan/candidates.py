@@ -5,16 +5,19 @@ self-hosted grid rows (``sizing.rows``). ``candidates`` is what ``rank_configs``
 """
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from costplan.catalog.llm import LlmCatalog
-from costplan.catalog.selfhosted import SelfHostedCatalog
 from costplan.catalog.universe import Universe
 from costplan.core.ranking import Candidates
 from costplan.core.units import UNIT_CODES
-from costplan.services.plan.hosted import HostedBlock
-from costplan.services.plan.selfhosted import Sizing
+from costplan.services.plan.hosted import HostedBlock, hosted_invariants
+
+if TYPE_CHECKING:  # lazy: cold start, a hosted-only plan never imports the self-hosted catalog or sizing
+    from costplan.catalog.selfhosted import SelfHostedCatalog
+    from costplan.services.plan.selfhosted import Sizing
 
 SELF_HOSTED_UNIT = "per_gpu_hour"
 
@@ -24,8 +27,8 @@ class CandidateSet:
     catalog: LlmCatalog
     universe: Universe
     hosted: HostedBlock
-    sh_catalog: SelfHostedCatalog | None
-    sizing: Sizing | None
+    sh_catalog: "SelfHostedCatalog | None"
+    sizing: "Sizing | None"
     candidates: Candidates
     name_rank: np.ndarray  # per candidate: rank of (provider id, model id) in the universe
 
@@ -62,17 +65,15 @@ class CandidateSet:
         return pos[pos >= 0]
 
 
-def _hosted_window(catalog: LlmCatalog, idx: np.ndarray) -> np.ndarray:
+def _hosted_window(catalog: LlmCatalog, idx: np.ndarray, full: bool) -> np.ndarray:
     """Stated windows; an extended window (priced beyond the stated one by a source's tier) has no published size,
-    so it ranks as unknown: admitted unless the caller sets constraints.min_context_window."""
-    window = catalog.context_window[idx]
-    if catalog.extended is None:
-        return window
-    return np.where(catalog.extended[idx], np.nan, window)
+    so it ranks as unknown: admitted unless the caller sets constraints.min_context_window (precomputed per catalog)."""
+    window = hosted_invariants(catalog).window
+    return window if full else window[idx]
 
 
-def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: SelfHostedCatalog | None,
-            sizing: Sizing | None) -> CandidateSet:
+def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: "SelfHostedCatalog | None",
+            sizing: "Sizing | None") -> CandidateSet:
     idx = hosted.idx
     rows = sizing.rows if sizing is not None else np.zeros(0, np.int64)
     ns = rows.size
@@ -86,7 +87,7 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
         candidates = Candidates(
             input_per_1m=hosted.input_per_1m, output_per_1m=hosted.output_per_1m,
             cache_read_per_1m=hosted.cache_read_per_1m, request_per_1k=hosted_part(catalog.request_per_1k),
-            context_window=_hosted_window(catalog, idx), provider_code=hosted_part(universe.hosted_pcode),
+            context_window=_hosted_window(catalog, idx, full), provider_code=hosted_part(universe.hosted_pcode),
             provider_key=hosted_part(universe.hosted_pcode), model_key=hosted_part(universe.hosted_mkey),
             unit_code=hosted_part(catalog.unit_code), blocked=hosted_part(catalog.blocked))
         return CandidateSet(catalog, universe, hosted, sh, sizing, candidates, hosted_part(universe.hosted_nrank))
@@ -100,7 +101,7 @@ def combine(catalog: LlmCatalog, universe: Universe, hosted: HostedBlock, sh: Se
         input_per_1m=cat(hosted.input_per_1m, zeros), output_per_1m=cat(hosted.output_per_1m, zeros),
         cache_read_per_1m=cat(hosted.cache_read_per_1m, zeros),
         request_per_1k=cat(catalog.request_per_1k[idx], zeros),
-        context_window=cat(_hosted_window(catalog, idx), sh_context),
+        context_window=cat(_hosted_window(catalog, idx, full), sh_context),
         provider_code=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
         provider_key=cat(universe.hosted_pcode[idx], universe.sh_pcode[rows]),
         model_key=cat(universe.hosted_mkey[idx], universe.sh_mkey[rows]),

@@ -6,14 +6,13 @@ from collections.abc import Callable
 import numpy as np
 
 from costplan.services.plan.candidates import CandidateSet
+from costplan.services.plan.domain import Workload
 from costplan_contracts.enums import PriceBasis
-from costplan_contracts.plan_llm import PlanLlmRequest
 
 _DIRECTIONS = ("input", "output", "cache_read")
 
 
-def _cost(prices: dict[str, float], req: PlanLlmRequest, fee: float) -> float:
-    w = req.workload
+def _cost(prices: dict[str, float], w: Workload, fee: float) -> float:
     cached = w.input_tokens_per_month * w.cached_input_share
     tokens = {"input": w.input_tokens_per_month - cached, "output": w.output_tokens_per_month, "cache_read": cached}
     total = sum(tokens[d] * prices[d] / 1e6 for d in _DIRECTIONS if tokens[d])
@@ -21,7 +20,7 @@ def _cost(prices: dict[str, float], req: PlanLlmRequest, fee: float) -> float:
     return total + requests * fee / 1e3
 
 
-def hosted_extras(cs: CandidateSet, j: int, req: PlanLlmRequest, total: float,
+def hosted_extras(cs: CandidateSet, j: int, w: Workload, total: float,
                   money: Callable[[float], float]) -> dict:
     """Extra fields of hosted row j (a candidate index), as plain data for the row validator."""
     catalog, hb = cs.catalog, cs.hosted
@@ -31,8 +30,9 @@ def hosted_extras(cs: CandidateSet, j: int, req: PlanLlmRequest, total: float,
     reasons, costs = [], [total]
     if PriceBasis.TIER_SHARE_ASSUMED in basis:
         reasons.append(PriceBasis.TIER_SHARE_ASSUMED)
-        costs += [_cost({d: float(hb.low[d][j]) for d in _DIRECTIONS}, req, fee),
-                  _cost({d: float(hb.high[d][j]) for d in _DIRECTIONS}, req, fee)]
+        k = int(hb.tier_at[j])  # a tier share is assumed only on a tiered row
+        costs += [_cost({d: float(hb.low[d][k]) for d in _DIRECTIONS}, w, fee),
+                  _cost({d: float(hb.high[d][k]) for d in _DIRECTIONS}, w, fee)]
     quotes = None
     quote = (catalog.disagreements or {}).get(i)
     if quote is not None:
@@ -42,7 +42,7 @@ def hosted_extras(cs: CandidateSet, j: int, req: PlanLlmRequest, total: float,
         held = quote.primary if second_won else {d: getattr(quote, d) for d in _DIRECTIONS}
         other = {d: ranked[d] if held[d] is None else held[d] for d in _DIRECTIONS}
         reasons.append(PriceBasis.SOURCES_DISAGREE)
-        costs.append(_cost(other, req, fee))
+        costs.append(_cost(other, w, fee))
         primary_as_of = next((s["as_of"] for s in catalog.sources if s.get("role") == "primary"), catalog.as_of)
         as_used = {f"{d}_per_1m": None if np.isnan(ranked[d]) else ranked[d] for d in _DIRECTIONS}
         as_held = {f"{d}_per_1m": held[d] for d in _DIRECTIONS}

@@ -11,6 +11,7 @@ from costplan.catalog.universe import get_universe
 from costplan.core.quality import pareto_frontier
 from costplan.core.ranking import Constraints, Reason, Workload, rank_configs
 from costplan.services.plan.candidates import combine
+from costplan.services.plan.domain import workload_of
 from costplan.services.plan.fallback import provider_masks
 from costplan.services.plan.hosted import hosted_block
 from costplan.services.plan.rows import money, sig
@@ -18,7 +19,7 @@ from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import AnnotationKind, Severity, WarningCode
 from costplan_contracts.insights import Annotation, QualityPoint, QualityPriceRequest, QualityPriceResponse, exclusions_of
-from costplan_contracts.plan_llm import IoMix, PlanLlmRequest
+from costplan_contracts.plan_llm import IoMix
 
 THRESHOLDS = (50.0, 60.0, 70.0, 80.0, 90.0)
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -60,8 +61,7 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
         from costplan.services.errors import FieldError, RequestRejected
 
         raise RequestRejected("Nothing to price", [FieldError("workload", "input and output tokens are both 0")])
-    plan_req = PlanLlmRequest.model_validate({"workload": w.model_dump(), "top_k": 1})  # the workload's pricing rules
-    cs = combine(catalog, universe, hosted_block(catalog, np.arange(len(catalog)), plan_req), None, None)
+    cs = combine(catalog, universe, hosted_block(catalog, np.arange(len(catalog)), workload_of(w)), None, None)
     scores = profile_quality(req.workload_profile.value)
     models = [catalog.canonical[i] for i in cs.hosted.idx]
     floor = req.min_quality_coverage

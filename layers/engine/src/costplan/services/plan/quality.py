@@ -4,10 +4,11 @@ import numpy as np
 
 from costplan.core.ranking import RankResult
 from costplan.services.plan.candidates import CandidateSet
+from costplan.services.plan.domain import LlmPlan
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Severity, WarningCode, WorkloadProfile
-from costplan_contracts.plan_llm import PlanLlmRequest, PlanRow, RowQuality
+from costplan_contracts.plan_llm import PlanRow, RowQuality
 
 
 def quality_rows(rows: list[PlanRow], cs: CandidateSet, result: RankResult, profile: str,
@@ -16,7 +17,7 @@ def quality_rows(rows: list[PlanRow], cs: CandidateSet, result: RankResult, prof
 
     scores = profile_quality(profile)
     out = []
-    for row, j in zip(rows, result.order.tolist()):
+    for row, j in zip(rows, result.order.tolist(), strict=True):
         q = scores.get(cs.model_id(int(j)))  # shown even below the coverage floor: coverage says how far to trust it
         quality = None if q is None else RowQuality(
             workload_profile=WorkloadProfile(profile), index=round(q.index, 4), coverage=round(q.coverage, 4),
@@ -30,7 +31,7 @@ def quality_rows(rows: list[PlanRow], cs: CandidateSet, result: RankResult, prof
     return out
 
 
-def quality_relaxed_warning(req: PlanLlmRequest, rows: list[PlanRow], cs: CandidateSet, result: RankResult,
+def quality_relaxed_warning(p: LlmPlan, rows: list[PlanRow], cs: CandidateSet, result: RankResult,
                             warn: WarningCollector) -> None:
     q = cs.candidates.quality
     admitted = np.flatnonzero(result.reason == 0)
@@ -39,5 +40,5 @@ def quality_relaxed_warning(req: PlanLlmRequest, rows: list[PlanRow], cs: Candid
     reach = (f"the best reachable under the other constraints is {q[best]:.1f} "
              f"({cs.label(best)[0]}/{cs.label(best)[1]})") if best is not None else "no offering has a known quality"
     warn.add(WarningCode.QUALITY_RELAXED, "min_quality",
-             f"No offering reaches quality {req.min_quality:g}; {reach}. The floor was dropped.",
+             f"No offering reaches quality {p.min_quality:g}; {reach}. The floor was dropped.",
              "Lower min_quality, widen the providers or the budget, or change the workload profile.")

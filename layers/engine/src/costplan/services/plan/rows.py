@@ -1,28 +1,31 @@
 """Shape ranked candidates into the plan/llm contract rows."""
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import TypeAdapter
 
 from costplan.catalog.llm import NATIVE_UNIT
-from costplan.catalog.selfhosted import PRECISIONS
 from costplan.core.ranking import RankResult
 from costplan.core.units import conversion_factor, convertible
 from costplan.services.plan.candidates import CandidateSet
+from costplan.services.plan.domain import LlmPlan
 from costplan.services.plan.hosted import is_exact
 from costplan.services.plan.hosted_rows import hosted_extras
-from costplan.services.plan.selfhosted import Sizing, shape_note, throughput_basis
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Deployment, Precision, PriceBasis, PricingModel, ThroughputBasis
 from costplan_contracts.plan_llm import (
     CostBreakdown,
     IoMix,
-    PlanLlmRequest,
     PlanRow,
     ReplicaCapacity,
     SelfHostedDetail,
     UnitPrices,
 )
+
+if TYPE_CHECKING:  # lazy: cold start, hosted rows never import the self-hosted catalog or sizing
+    from costplan.services.plan.selfhosted import Sizing
 
 MONEY_DECIMALS = 6
 MODELLED_SIGNIFICANT = 3
@@ -49,7 +52,7 @@ def cents(x: float) -> float:
     return round(float(x), 2) + 0.0
 
 
-def replica_figures(sz: Sizing, k: int) -> dict:
+def replica_figures(sz: "Sizing", k: int) -> dict:
     """Capacity and predicted latency of one replica of sizing row k, rounded for a response.
 
     Latency and load are predicted at the planned peak rate per replica; measured rows have none."""
@@ -68,13 +71,13 @@ def replica_figures(sz: Sizing, k: int) -> dict:
     }
 
 
-def _effective(total: float, req: PlanLlmRequest) -> float:
-    w = req.workload
+def _effective(total: float, plan: LlmPlan) -> float:
+    w = plan.workload
     return sig(total / (w.input_tokens_per_month + w.output_tokens_per_month) * 1e6)
 
 
-def _over_budget(total: float, req: PlanLlmRequest) -> float | None:
-    budget = req.constraints.monthly_budget_usd
+def _over_budget(total: float, plan: LlmPlan) -> float | None:
+    budget = plan.constraints.monthly_budget_usd
     return None if budget is None else money(max(0.0, total - budget))
 
 
@@ -83,12 +86,12 @@ def _floats(a: np.ndarray, js: list[int]) -> list[float | None]:
     return [None if x != x else x for x in a[js].tolist()]
 
 
-_ROW = TypeAdapter(PlanRow)
+_ROWS = TypeAdapter(list[PlanRow])
 
 
-def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankResult, req: PlanLlmRequest,
+def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankResult, plan: LlmPlan,
                 io_mix: IoMix) -> dict[int, PlanRow]:
-    """Rows for the ranked hosted candidates ``[(rank, j)]``, built as plain data and validated in one call each."""
+    """Rows for the ranked hosted candidates ``[(rank, j)]``, built as plain data and validated in one call."""
     if not ranked:
         return {}
     catalog, hb = cs.catalog, cs.hosted
@@ -98,15 +101,15 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
     parts = {k: _floats(getattr(result, k), js) for k in ("cost", "input_usd", "output_usd", "cached_usd", "request_usd")}
     cw = _floats(catalog.context_window, idx)
     fee = catalog.request_per_1k[idx].tolist()
-    unit = req.constraints.pricing_unit
+    unit = plan.constraints.pricing_unit
     factor = (conversion_factor(NATIVE_UNIT, unit.value)
               if unit.value != NATIVE_UNIT and convertible(NATIVE_UNIT, unit.value) else None)
-    out = {}
-    for n, ((rank, j), i) in enumerate(zip(ranked, idx)):
+    plain = []
+    for n, ((rank, j), i) in enumerate(zip(ranked, idx, strict=True)):
         p = [prices[0][n], prices[1][n], prices[2][n]]
         total = parts["cost"][n]
         basis = hb.basis(j)
-        out[j] = _ROW.validate_python({
+        plain.append({
             "rank": rank, "provider": catalog.providers[catalog.provider_code[i]], "model": catalog.model[i],
             "canonical_model": catalog.canonical[i], "model_name": catalog.name[i], "monthly_cost_usd": money(total),
             "cost_breakdown": {"input_usd": money(parts["input_usd"][n]), "output_usd": money(parts["output_usd"][n]),
@@ -118,20 +121,24 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
                 "unit": unit, "input": None if p[0] is None else sig(p[0] * factor),
                 "output": None if p[1] is None else sig(p[1] * factor),
                 "cache_read": None if p[2] is None else sig(p[2] * factor)},
-            "effective_price_per_1m": _effective(total, req), "effective_price_io_mix": io_mix,
-            "over_budget_usd": _over_budget(total, req), "context_window": None if cw[n] is None else int(cw[n]),
+            "effective_price_per_1m": _effective(total, plan), "effective_price_io_mix": io_mix,
+            "over_budget_usd": _over_budget(total, plan), "context_window": None if cw[n] is None else int(cw[n]),
             "deprecated": bool(catalog.deprecated[i]),
             "estimated": not is_exact(basis),
             "price_basis": basis,
             "provenance": {"source": catalog.price_source_of(i), "as_of": catalog.price_as_of[i] if catalog.price_as_of
                            else catalog.as_of, "url": catalog.url_of[i]},
-            **hosted_extras(cs, j, req, total, money),
+            **hosted_extras(cs, j, plan.workload, total, money),
         })
-    return out
+    return dict(zip(js, _ROWS.validate_python(plain), strict=True))
 
 
 def self_hosted_detail(cs: CandidateSet, k: int, pricing_model: PricingModel) -> SelfHostedDetail:
     """Detail of sizing row k (an index into ``cs.sizing``)."""
+    # lazy: cold start, only self-hosted rows need the self-hosted catalog and sizing
+    from costplan.catalog.selfhosted import PRECISIONS
+    from costplan.services.plan.selfhosted import shape_note, throughput_basis
+
     sh, sz = cs.sh_catalog, cs.sizing
     g = sh.grid
     r = int(sz.rows[k])
@@ -172,16 +179,16 @@ def self_hosted_detail(cs: CandidateSet, k: int, pricing_model: PricingModel) ->
     )
 
 
-def self_hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req: PlanLlmRequest,
+def self_hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, plan: LlmPlan,
                     io_mix: IoMix) -> PlanRow:
     k = j - cs.n_hosted
-    detail = self_hosted_detail(cs, k, req.self_hosted.pricing_model)
+    detail = self_hosted_detail(cs, k, plan.self_hosted.pricing_model)
     sh = cs.sh_catalog
     r = int(cs.sizing.rows[k])
     model = sh.models[sh.grid.model[r]]
     total = float(result.cost[j])
     provider, row_id = cs.label(j)
-    w = req.workload
+    w = plan.workload
     return PlanRow(
         rank=rank, provider=provider, model=row_id, canonical_model=model.model_id, model_name=model.name,
         monthly_cost_usd=cents(total),
@@ -190,14 +197,14 @@ def self_hosted_row(rank: int, j: int, cs: CandidateSet, result: RankResult, req
         unit_prices=UnitPrices(input_per_1m=None, output_per_1m=None, cache_read_per_1m=None),
         effective_price_per_1m=modelled(total / (w.input_tokens_per_month + w.output_tokens_per_month) * 1e6),
         effective_price_io_mix=io_mix,
-        over_budget_usd=_over_budget(total, req), context_window=model.max_context, deprecated=False,
+        over_budget_usd=_over_budget(total, plan), context_window=model.max_context, deprecated=False,
         estimated=detail.throughput_basis != ThroughputBasis.MEASURED or detail.request_shape.assumed,
         price_basis=[PriceBasis.LIST_PRICE],
         provenance=detail.price_provenance, deployment=Deployment.SELF_HOSTED, self_hosted=detail,
     )
 
 
-def build_rows(cs: CandidateSet, result: RankResult, req: PlanLlmRequest, io_mix: IoMix) -> list[PlanRow]:
+def build_rows(cs: CandidateSet, result: RankResult, plan: LlmPlan, io_mix: IoMix) -> list[PlanRow]:
     ranked = [(rank, int(j)) for rank, j in enumerate(result.order.tolist(), start=1)]
-    hosted = hosted_rows([(r, j) for r, j in ranked if cs.is_hosted(j)], cs, result, req, io_mix)
-    return [hosted[j] if j in hosted else self_hosted_row(rank, j, cs, result, req, io_mix) for rank, j in ranked]
+    hosted = hosted_rows([(r, j) for r, j in ranked if cs.is_hosted(j)], cs, result, plan, io_mix)
+    return [hosted[j] if j in hosted else self_hosted_row(rank, j, cs, result, plan, io_mix) for rank, j in ranked]

@@ -6,11 +6,11 @@ from costplan.catalog.llm import NATIVE_UNIT
 from costplan.core.ranking import RankResult, Reason
 from costplan.core.units import convertible
 from costplan.services.plan.candidates import CandidateSet
-from costplan.services.plan.selfhosted import estimated_capacity_warning
+from costplan.services.plan.domain import LlmPlan
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.enums import Deployment, PriceBasis, Severity, ThroughputBasis, WarningCode
-from costplan_contracts.plan_llm import PlanLlmRequest, PlanRow
+from costplan_contracts.plan_llm import PlanRow
 
 _BASIS_NOTES = {
     PriceBasis.TIER_SHARE_ASSUMED: (
@@ -46,33 +46,33 @@ def _names(rows: list[PlanRow]) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def row_warnings(rows: list[PlanRow], req: PlanLlmRequest, warn: WarningCollector) -> None:
+def row_warnings(rows: list[PlanRow], p: LlmPlan, warn: WarningCollector) -> None:
     for basis, (code, field, text, action) in _BASIS_NOTES.items():
         if hit := [r for r in rows if basis in r.price_basis]:
             warn.add(code, field, f"{len(hit)} ranked offering(s) ({_names(hit)}) {text}.", action, Severity.INFO)
-    if req.workload.max_context_tokens and (unverified := [r for r in rows if r.context_window is None]):
+    if p.workload.max_context_tokens and (unverified := [r for r in rows if r.context_window is None]):
         warn.add(WarningCode.CONTEXT_WINDOW_UNVERIFIED, "workload.max_context_tokens",
                  f"{len(unverified)} ranked offering(s) have no published context window in the catalog "
-                 f"({_names(unverified)}); they may not fit {req.workload.max_context_tokens} tokens.",
+                 f"({_names(unverified)}); they may not fit {p.workload.max_context_tokens} tokens.",
                  "Set constraints.min_context_window to exclude offerings whose window is unknown.", Severity.INFO)
     if free := [r for r in rows if r.monthly_cost_usd == 0]:
         warn.add(WarningCode.LISTED_FREE, None,
                  f"{len(free)} ranked offering(s) are listed at $0 by the source ({_names(free)}); "
                  "free tiers are rate-limited.",
                  "Check the provider's rate limits before relying on a free tier.", Severity.INFO)
-    if req.constraints.include_deprecated and any(r.deprecated for r in rows):
+    if p.constraints.include_deprecated and any(r.deprecated for r in rows):
         warn.add(WarningCode.DEPRECATED_INCLUDED, "constraints.include_deprecated",
                  "Some ranked offerings are deprecated by their provider.", "Plan a migration before relying on them.")
 
 
-def price_age_warnings(rows: list[PlanRow], req: PlanLlmRequest, built_on: str | None,
+def price_age_warnings(rows: list[PlanRow], p: LlmPlan, built_on: str | None,
                        warn: WarningCollector) -> None:
     """STALE_PRICE: rows whose price_as_of is older than max_price_age_days before the catalog's build date."""
     from datetime import date
 
     if not built_on:
         return
-    limit = req.constraints.max_price_age_days
+    limit = p.constraints.max_price_age_days
     ref = date.fromisoformat(built_on)
     stale = [r for r in rows if r.deployment == Deployment.HOSTED_API
              and (ref - date.fromisoformat(r.provenance.as_of)).days > limit]
@@ -84,9 +84,9 @@ def price_age_warnings(rows: list[PlanRow], req: PlanLlmRequest, built_on: str |
                  "Check the provider's current price; the scheduled catalog refresh updates prices daily.")
 
 
-def unit_warning(req: PlanLlmRequest, rows: list[PlanRow], warn: WarningCollector) -> None:
+def unit_warning(p: LlmPlan, rows: list[PlanRow], warn: WarningCollector) -> None:
     """The warning for a relax_unit result: which conversion made the rows comparable."""
-    c = req.constraints
+    c = p.constraints
     if any(r.deployment == Deployment.SELF_HOSTED for r in rows):
         warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
                  f"Nothing is priced natively in {c.pricing_unit.value}; self-hosted hourly prices were converted "
@@ -99,12 +99,15 @@ def unit_warning(req: PlanLlmRequest, rows: list[PlanRow], warn: WarningCollecto
                  f"from {NATIVE_UNIT}.", "See requested_unit_prices on each row.", Severity.INFO)
 
 
-def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRow], req: PlanLlmRequest,
+def self_hosted_warnings(cs: CandidateSet, result: RankResult, rows: list[PlanRow], p: LlmPlan,
                          warn: WarningCollector) -> None:
+    # lazy: cold start, only self-hosted rows need the sizing module (and the catalog and model it imports)
+    from costplan.services.plan.selfhosted import estimated_capacity_warning
+
     sh, sz = cs.sh_catalog, cs.sizing
-    opts, w = req.self_hosted, req.workload
+    opts, w = p.self_hosted, p.workload
     f = sh.efficiency
-    if any(r.deployment == Deployment.SELF_HOSTED for r in rows) and convertible(req.constraints.pricing_unit.value,
+    if any(r.deployment == Deployment.SELF_HOSTED for r in rows) and convertible(p.constraints.pricing_unit.value,
                                                                                  NATIVE_UNIT):
         warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
                  f"Self-hosted rows are priced per GPU-hour; their cost per token comes from the throughput model "
