@@ -109,14 +109,14 @@ def from_rank_catalog(r: RankCatalogResponse, title: str, as_of: str | None, bas
 
 
 def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, baseline: float | None) -> ReportContent:
-    rows = [[c.rank, c.provider, c.instance_type, c.gpus_per_replica, c.precision.value, c.replicas.min,
-             c.replicas.avg, c.replicas.peak, c.instances_at_peak, c.monthly_cost_usd, c.monthly_cost_autoscaled_usd,
-             c.usd_per_1m_tokens] for c in r.configurations]
+    rows = [[c.rank, c.provider, c.instance_type, c.gpus_per_replica, c.precision.value,
+             c.replicas_by_load.min, c.replicas_by_load.avg, c.replicas_by_load.peak, c.instances, c.monthly_cost_usd,
+             c.monthly_cost_autoscaled_usd, c.effective_price_per_1m] for c in r.configurations]
     summary = []
     if r.configurations:
         best = r.configurations[0]
-        summary.append(f"Best configuration for {r.model}: {best.replicas.peak} replica(s) of {best.gpus_per_replica} "
-                       f"GPU(s) on {best.instance_type} ({best.precision.value}) at {money(best.monthly_cost_usd)}/month.")
+        summary.append(f"Best configuration for {r.model}: {best.replicas_by_load.peak} replica(s) of "
+                       f"{best.gpus_per_replica} GPU(s) on {best.instance_type} ({best.precision.value}) at {money(best.monthly_cost_usd)}/month.")
         summary.append(_savings([c.monthly_cost_usd for c in r.configurations], baseline, "configuration"))
         summary += [f"Step: {line}" for line in r.rationale]
     else:
@@ -126,7 +126,7 @@ def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, bas
         title=title, kind="plan_scaling", as_of=as_of, summary=summary,
         columns=["Rank", "Provider", "Instance", "GPUs per replica", "Precision", "Replicas min", "Replicas avg",
                  "Replicas peak", "Instances at peak", "Monthly USD", "Autoscaled monthly USD", "USD per 1M tokens"],
-        rows=rows, chart=[(_label(c.provider, f"{c.instance_type} x{c.instances_at_peak}"), c.monthly_cost_usd)
+        rows=rows, chart=[(_label(c.provider, f"{c.instance_type} x{c.instances}"), c.monthly_cost_usd)
                           for c in r.configurations],
         provenance=sorted(sources), **_common(r))
 

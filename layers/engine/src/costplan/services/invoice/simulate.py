@@ -123,9 +123,10 @@ def _apply(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str
 
 def _self_hosted(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str):
     cat = get_selfhosted_catalog()
-    if not (s.model and s.avg_input_tokens and s.avg_output_tokens):
+    if not (s.model and s.avg_input_tokens_per_request and s.avg_output_tokens_per_request):
         warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field,
-                 "move_to_self_hosted needs model, avg_input_tokens and avg_output_tokens.", "Add them.")
+                 "move_to_self_hosted needs model, avg_input_tokens_per_request and avg_output_tokens_per_request.",
+                 "Add them.")
         return groups, "not applied: parameters missing"
     try:
         model = resolve_open_model(cat, s.model)
@@ -139,11 +140,12 @@ def _self_hosted(s: Scenario, groups: list[_Group], warn: WarningCollector, fiel
         warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field, f"The invoice has no token usage of {model}.",
                  "Name a model that appears in the invoice.")
         return groups, "not applied: no usage"
-    requests = inp / s.avg_input_tokens
+    requests = inp / s.avg_input_tokens_per_request
     avg = requests / SECONDS_PER_MONTH
     scope = scope_rows(cat, {model}, ["bf16", "fp8"], [s.instance_type] if s.instance_type else None)
     pricing = (s.pricing_model.value if s.pricing_model else "on_demand")
-    sized = size(cat, scope, Traffic(avg, avg * 2.0, Shape(s.avg_input_tokens, s.avg_output_tokens)), pricing, 0.7)
+    shape = Shape(s.avg_input_tokens_per_request, s.avg_output_tokens_per_request)
+    sized = size(cat, scope, Traffic(avg, avg * 2.0, shape), pricing, 0.7)
     ok = [k for k in range(scope.rows.size) if sized.blocked[k] == 0]
     if not ok:
         warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field, f"No self-hosted configuration can serve {model}.",
