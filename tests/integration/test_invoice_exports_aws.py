@@ -221,10 +221,9 @@ def test_a_large_export_runs_the_engines_trino_query_on_athena(aws, monkeypatch)
         seen["rows"] = rows
         return whole
 
-    import costplan.services.invoice as engine
-
-    monkeypatch.setattr(engine, "export_sql", engine_sql, raising=False)
-    monkeypatch.setattr(engine, "analyze_aggregates", engine_rows, raising=False)
+    # the engine's query builder and its reader of the rows, as the export analysis uses them
+    monkeypatch.setattr(invoice_exports, "export_sql", engine_sql)
+    monkeypatch.setattr(invoice_exports, "analyze_aggregates", engine_rows)
     code, job = _analyze(aws, {"source": {"s3_prefix": f"s3://{EXPORT_BUCKET}/cur/focus/"}})
     assert code == 202
     assert _deliver(aws) == {"batchItemFailures": []}

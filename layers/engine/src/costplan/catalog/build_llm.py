@@ -54,7 +54,7 @@ def _num(value: Decimal) -> float:
 
 
 def _price(value):  # Decimal | TieredPrices | None -> JSON
-    from genai_prices.types import TieredPrices
+    from genai_prices.types import TieredPrices  # lazy: cold start, genai-prices costs ~400 ms (build/refresh only)
 
     if value is None:
         return None
@@ -71,7 +71,7 @@ def _active_prices(model, as_of: date):
 
 def _dated_prices(model, as_of: date):
     """(standard ModelPrice, [time-of-day alternatives], start date of the dated entry in force or None)."""
-    from genai_prices.types import ModelPrice, StartDateConstraint, TimeOfDateConstraint
+    from genai_prices.types import ModelPrice, StartDateConstraint, TimeOfDateConstraint  # lazy: as _price
 
     if isinstance(model.prices, ModelPrice):
         return model.prices, [], None
@@ -172,10 +172,10 @@ def build(as_of: date, providers=None, second: dict | None = None, primary_date:
     """The catalog document. ``providers``: genai-prices providers (default: the installed package's data);
     ``second``: a LiteLLM extract ``{"source", "version", "as_of", "url", "entries"}`` (None: no cross-check);
     ``primary_date``: the snapshot date of ``providers`` (default: the pinned release's date)."""
-    import genai_prices
+    import genai_prices  # lazy: cold start, as _price (refresh_catalog is the only function that builds)
 
     if providers is None:
-        from genai_prices import data
+        from genai_prices import data  # lazy: as above
 
         providers = data.providers
         primary_date = primary_date or GENAI_PRICES_RELEASED.get(genai_prices.__version__, as_of.isoformat())

@@ -22,7 +22,7 @@ MAX_MAP_BYTES = 64 * 1024 * 1024
 
 def fetch_genai_providers(url: str | None = None) -> list:
     """The newest genai-prices providers, through the library's own updater and update URL."""
-    from genai_prices.update_prices import DEFAULT_UPDATE_URL, UpdatePrices
+    from genai_prices.update_prices import DEFAULT_UPDATE_URL, UpdatePrices  # lazy: cold start, ~400 ms import
 
     return UpdatePrices(url=url or DEFAULT_UPDATE_URL).fetch().providers
 

@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from costplan.catalog.llm import get_llm_catalog
+from costplan.catalog.selfhosted import get_selfhosted_catalog
 
 DATA = Path(__file__).parent / "data"
 CSV_UNITS = {"per_second": "per_audio_second", "per_minute": "per_audio_minute", "per_hour": "per_audio_hour"}
@@ -73,8 +74,6 @@ def _embeddings() -> list[ServiceOffering]:
 
 
 def _gpu_compute() -> list[ServiceOffering]:
-    from costplan.catalog.selfhosted import get_selfhosted_catalog
-
     cat = get_selfhosted_catalog()
     out = []
     for inst in cat.instances:

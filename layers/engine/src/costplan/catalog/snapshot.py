@@ -62,7 +62,7 @@ def load_document(client=None, min_offerings: int = MIN_OFFERINGS) -> tuple[dict
         return bundled_document(), "bundled"
     try:
         if client is None:
-            import boto3
+            import boto3  # lazy: cold start, only a deployment with a catalog bucket reads a snapshot
 
             client = boto3.client("s3")
         pointer = json.loads(client.get_object(Bucket=bucket, Key=prefix() + POINTER)["Body"].read())

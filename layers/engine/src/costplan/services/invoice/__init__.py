@@ -10,14 +10,21 @@ Public:
   ``analyze_aggregates``: its rows -> the AnalyzeResponse, whichever engine ran it.
 """
 
+import base64
+import binascii
+import csv
+import io
 from collections.abc import Mapping
 
 from pydantic import ValidationError
 
 from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.invoice import sources as S
 from costplan.services.invoice.aggregates import analyze_aggregates
+from costplan.services.invoice.engine import run
 from costplan.services.invoice.rules import export_sql
 from costplan.services.invoice.simulate import simulate as run_scenarios
+from costplan.services.invoice.sources import PARQUET_MAGIC
 from costplan_contracts.enums import InvoiceFormat
 from costplan_contracts.invoice import AnalyzeRequest, AnalyzeResponse, CsvQuery, SimulateRequest, SimulateResponse
 
@@ -26,8 +33,6 @@ __all__ = ["analyze", "analyze_aggregates", "analyze_bytes", "analyze_dataset", 
 
 
 def _analyze_source(source, fmt: InvoiceFormat) -> AnalyzeResponse:
-    from costplan.services.invoice.engine import run
-
     rows, errors, total = run(source)
     return analyze_aggregates(rows, fmt=fmt, focus_version=source.focus_version,
                               unknown_columns=source.unknown_columns, row_errors=errors, row_errors_total=total,
@@ -35,8 +40,6 @@ def _analyze_source(source, fmt: InvoiceFormat) -> AnalyzeResponse:
 
 
 def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
-    from costplan.services.invoice import sources as S
-
     inv = req.invoice
     if inv.format in (InvoiceFormat.FOCUS, InvoiceFormat.CUR) and inv.parquet_base64 is not None:
         source = S.from_bytes(_parquet_bytes(inv.parquet_base64), inv.format.value, inv.focus_version)
@@ -57,16 +60,12 @@ def analyze(req: AnalyzeRequest, cost_explorer=None) -> AnalyzeResponse:
 
 def analyze_bytes(data: bytes, fmt: InvoiceFormat, focus_version: str | None = None) -> AnalyzeResponse:
     """A FOCUS or CUR 2.0 export as bytes: CSV, gzip CSV or Parquet (told apart by their first bytes)."""
-    from costplan.services.invoice import sources as S
-
     return _analyze_source(S.from_bytes(data, fmt.value, focus_version), fmt)
 
 
 def analyze_dataset(dataset, fmt: InvoiceFormat, focus_version: str | None = None) -> AnalyzeResponse:
     """An export prefix as a ``pyarrow.dataset`` (``export_ports.ExportReader.dataset``): scanned in record
     batches by DuckDB, never copied whole into memory. Typed Parquet columns are read as they are."""
-    from costplan.services.invoice import sources as S
-
     return _analyze_source(S.from_dataset(dataset, fmt.value, focus_version), fmt)
 
 
@@ -91,9 +90,6 @@ def line_items_from_csv(text: str) -> list[dict]:
 
     Empty cells are left out (the field's default applies); numeric cells become numbers where they parse, and
     otherwise stay text, so that row is reported as a row error like any other bad line item."""
-    import csv
-    import io
-
     rows, reader = [], csv.DictReader(io.StringIO(text, newline=""))
     try:
         for record in reader:
@@ -115,11 +111,6 @@ PARQUET_FIELD = "invoice.parquet_base64"
 
 
 def _parquet_bytes(encoded: str) -> bytes:
-    import base64
-    import binascii
-
-    from costplan.services.invoice.sources import PARQUET_MAGIC
-
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
@@ -132,8 +123,6 @@ def _parquet_bytes(encoded: str) -> bytes:
 def parquet_request(data: bytes, query: Mapping[str, str]) -> dict:
     """The JSON analyze request for an application/vnd.apache.parquet body: the format from ?invoice_format=,
     else FOCUS (AWS Data Exports write FOCUS or CUR 2.0 as Parquet; pass invoice_format=cur for CUR)."""
-    import base64
-
     q = _query(query)
     if q.invoice_format == InvoiceFormat.LINE_ITEMS.value:
         raise RequestRejected("Parquet bodies are FOCUS or CUR 2.0", [FieldError("invoice_format", "use focus or cur")])

@@ -10,7 +10,7 @@ RELATION = "invoice_rows"
 
 
 def _connect():
-    import duckdb  # the invoice functions only
+    import duckdb  # lazy: cold start, only an analysis runs SQL; duckdb ships in the invoice layer only
 
     con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
     return con

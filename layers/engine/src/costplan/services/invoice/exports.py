@@ -24,7 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.invoice import analyze_aggregates, analyze_dataset, detect_csv_format, export_sql
 from costplan.services.invoice.export_ports import ExportError, ExportLister, ExportListing, ExportReader, QueryRunner
+from costplan.services.invoice.rules import export_columns
 from costplan.services.reports.events import INVOICES_PREFIX
 from costplan_contracts.enums import InvoiceFormat
 from costplan_contracts.invoice import AnalyzeResponse, ExportSource
@@ -101,8 +103,6 @@ def athena_relation(table: str, uri_prefix: str) -> str:
 def _format_of(source: ExportSource, columns: list[str]) -> InvoiceFormat:
     if source.format:
         return InvoiceFormat(source.format)
-    from costplan.services.invoice import detect_csv_format  # the rule text/csv bodies use
-
     return detect_csv_format(",".join(columns) + "\n")
 
 
@@ -123,14 +123,10 @@ def analyze_source(source: ExportSource, access: ExportAccess | None) -> Analyze
 
 def athena_columns() -> dict[str, str]:
     """The Glue table's columns and their kinds: the engine's FOCUS export columns less the two JSON ones."""
-    from costplan.services.invoice.rules import export_columns
-
     return {c: k for c, k in export_columns(InvoiceFormat.FOCUS.value).items() if c not in GLUE_OMITTED}
 
 
 def _on_athena(listing: ExportListing, access: ExportAccess) -> AnalyzeResponse:
-    from costplan.services.invoice import analyze_aggregates, export_sql
-
     fmt = InvoiceFormat.FOCUS  # the Glue table (template.yaml InvoiceExportTable) holds a FOCUS 1.2 export
     sql = export_sql(athena_relation(access.athena_table, listing.uri_prefix), "trino", fmt.value, athena_columns())
     return analyze_aggregates(access.runner.run(sql), fmt=fmt)
@@ -138,6 +134,4 @@ def _on_athena(listing: ExportListing, access: ExportAccess) -> AnalyzeResponse:
 
 def _in_function(source: ExportSource, dataset) -> AnalyzeResponse:
     """The engine over the dataset: DuckDB scans its record batches, never the whole export in memory."""
-    from costplan.services.invoice import analyze_dataset
-
     return analyze_dataset(dataset, _format_of(source, dataset.schema.names))

@@ -3,6 +3,7 @@
 import re
 from functools import cache
 
+from costplan.catalog.canonical import canonical_id
 from costplan.catalog.llm import get_llm_catalog
 from costplan.catalog.selfhosted import load_instances
 
@@ -42,8 +43,6 @@ def first_model(texts: tuple[str, ...]) -> str:
 @cache
 def _canonical(text: str) -> str:
     """The catalog's canonical id for ``text`` if it offers that model, else "" (memoised: word runs repeat)."""
-    from costplan.catalog.canonical import canonical_id
-
     c = canonical_id(text)
     return c if c in get_llm_catalog().canonical_offerings else ""
 

@@ -10,11 +10,12 @@ model names (and from them GPU hours and recognised/unrecognised status) over th
 model texts of the aggregate, never per row.
 """
 
+import csv
 import re
 from dataclasses import dataclass
 from functools import cache
 
-from costplan.catalog.billing import cur_patterns, focus_columns
+from costplan.catalog.billing import DATA, cur_patterns, focus_columns
 from costplan_contracts.enums import ChargeCategory, UsageKind
 
 ROW = "x_RowNumber"  # 1-based data row; NULL where the engine cannot number rows (Athena)
@@ -90,10 +91,6 @@ PERIOD_PATTERN = r"^[0-9]{4}-[0-9]{2}"
 
 @cache
 def _nullable() -> dict[str, bool]:
-    import csv
-
-    from costplan.catalog.billing import DATA
-
     with (DATA / "focus_columns.csv").open(newline="", encoding="utf-8") as f:
         return {r["column_id"]: r.get("allows_nulls", "True") == "True" for r in csv.DictReader(f)}
 
@@ -360,6 +357,7 @@ def export_sql(relation: str, dialect: str = "duckdb", fmt: str = "focus", colum
         for name, theirs in DIALECT_NAMES[dialect].items():
             sql = re.sub(rf"\b{name}\(", f"{theirs}(", sql)
         return sql
+    # lazy: cold start, sqlglot (tens of ms to import) only when an export's aggregate SQL is generated
     import sqlglot
     from sqlglot.errors import ErrorLevel
 

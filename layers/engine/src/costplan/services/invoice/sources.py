@@ -13,11 +13,14 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from pydantic import ValidationError
 
 from costplan.catalog.billing import FOCUS_VERSIONS, focus_columns, focus_known, focus_mandatory
 from costplan.services.errors import FieldError, RequestRejected
 from costplan.services.invoice import rules as R
+from costplan.services.invoice.models import resolve_model
+from costplan.services.invoice.prices import hosted_quote
 from costplan_contracts.invoice import LineItem
 
 GZIP_MAGIC, PARQUET_MAGIC = b"\x1f\x8b", b"PAR1"
@@ -36,7 +39,7 @@ class Source:
 
 
 def _pa():
-    import pyarrow as pa  # the invoice functions only: other endpoints never pay for this import
+    import pyarrow as pa  # lazy: cold start, only an analysis reads files; pyarrow ships in the invoice layer only
 
     return pa
 
@@ -107,7 +110,7 @@ def _read_csv(data: bytes, names: list[str], wanted: list[str]):
     """Arrow's CSV reader over ``data`` (all wanted columns as text), each row numbered as in the file. Rows of the
     wrong width are kept as rejected rows (column "*")."""
     pa = _pa()
-    import pyarrow.csv as pacsv
+    import pyarrow.csv as pacsv  # lazy: cold start, as _pa()
 
     def read(threads: bool):
         invalid: list = []
@@ -138,7 +141,6 @@ def _read_csv(data: bytes, names: list[str], wanted: list[str]):
     total = table.num_rows + len(bad)
     if not bad:
         return table.append_column(R.ROW, pa.array(range(1, total + 1), pa.int64()))
-    import numpy as np
 
     good = np.setdiff1d(np.arange(1, total + 1), np.fromiter(bad, np.int64))
     table = table.append_column(R.ROW, pa.array(good, pa.int64()))
@@ -184,7 +186,7 @@ def from_text(text: str, fmt: str, version: str | None = None) -> Source:
 
 def _parquet(data: bytes, fmt: str, version: str | None) -> Source:
     pa = _pa()
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # lazy: cold start, as _pa()
 
     try:
         names = pq.read_schema(pa.BufferReader(data)).names
@@ -205,7 +207,7 @@ def _parquet(data: bytes, fmt: str, version: str | None) -> Source:
 def _dictionary_reads(dataset, text_columns: list[str]):
     """The same files, with the text columns read dictionary-encoded (far less memory, faster GROUP BY): export
     text columns repeat a few thousand distinct values over millions of rows."""
-    import pyarrow.dataset as ds
+    import pyarrow.dataset as ds  # lazy: cold start, as _pa()
 
     if not isinstance(dataset, ds.FileSystemDataset) or not text_columns:
         return dataset
@@ -214,7 +216,7 @@ def _dictionary_reads(dataset, text_columns: list[str]):
         new = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns=text_columns))
     elif isinstance(fmt, ds.CsvFileFormat):
         pa = _pa()
-        import pyarrow.csv as pacsv
+        import pyarrow.csv as pacsv  # lazy: cold start, as _pa()
 
         old = fmt.default_fragment_scan_options.convert_options
         types = {**old.column_types, **dict.fromkeys(text_columns, pa.dictionary(pa.int32(), pa.string()))}
@@ -229,7 +231,6 @@ def _dictionary_reads(dataset, text_columns: list[str]):
 def from_dataset(dataset, fmt: str, version: str | None = None) -> Source:
     """An export prefix (a pyarrow dataset over its files), streamed in record batches and numbered across files."""
     pa = _pa()
-    import numpy as np
 
     names = dataset.schema.names
     mapped = {n: R.cur_name(n) if fmt == "cur" else n.strip() for n in names}
@@ -314,8 +315,6 @@ def openai(data) -> Source:
     """The OpenAI organisation usage (completions) and costs exports: ``{"usage": page, "costs": page}`` or one page.
 
     Costs carry the money and usage the quantities; usage alone is priced at the catalog list price (and says so)."""
-    from costplan.services.invoice.models import resolve_model
-    from costplan.services.invoice.prices import hosted_quote
 
     if isinstance(data, dict) and ("usage" in data or "costs" in data):
         pages = data
