@@ -195,7 +195,8 @@ def plan_scaling(
     min_rps: Annotated[float | None, typer.Option(parser=_number)] = None,
     ttft_ms: Annotated[float | None, typer.Option(parser=_number, help="SLO: time to first token")] = None,
     tpot_ms: Annotated[float | None, typer.Option(parser=_number, help="SLO: time per output token")] = None,
-    precision: Annotated[Precision | None, typer.Option()] = None,
+    precision: Annotated[list[Precision] | None, typer.Option(help="A precision to try (repeat); default bf16 and "
+                                                                   "fp8")] = None,
     pricing_model: Annotated[PricingModel | None, typer.Option()] = None,
     instance: Annotated[list[str] | None, typer.Option(help="Pin to these instance types (repeat)")] = None,
     top_k: Annotated[int | None, typer.Option(parser=_count)] = None,
@@ -203,9 +204,10 @@ def plan_scaling(
     """Replicas, instances and monthly cost to serve an open-weight model at a load."""
     slo = _given(ttft_ms=ttft_ms, tpot_ms=tpot_ms)
     body = {"model": model, "peak_requests_per_second": peak_rps, "avg_requests_per_second": avg_rps,
-            "avg_input_tokens": input_tokens, "avg_output_tokens": output_tokens,
+            "avg_input_tokens_per_request": input_tokens, "avg_output_tokens_per_request": output_tokens,
             **_given(min_requests_per_second=min_rps, instance_types=instance or None, top_k=top_k,
-                     precision=precision and precision.value, pricing_model=pricing_model and pricing_model.value),
+                     precisions=[p.value for p in precision] if precision else None,
+                     pricing_model=pricing_model and pricing_model.value),
             **({"slo": slo} if slo else {})}
     _run(ctx, lambda c: c.plan_scaling(body))
 

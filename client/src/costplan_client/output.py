@@ -71,7 +71,8 @@ def _plan_llm(r: PlanLlmResponse) -> View:
 
 def _plan_scaling(r: PlanScalingResponse) -> View:
     rows = [[c.rank, c.provider, c.instance_type, c.region, c.precision.value, c.gpus_per_replica,
-             f"{c.replicas.min}/{c.replicas.avg}/{c.replicas.peak}", c.instances_at_peak, usd(c.monthly_cost_usd),
+             f"{c.replicas_by_load.min}/{c.replicas_by_load.avg}/{c.replicas_by_load.peak}", c.instances,
+             usd(c.monthly_cost_usd),
              usd(c.monthly_cost_autoscaled_usd), c.throughput_basis.value] for c in r.configurations]
     return View(f"plan/scaling: {r.model}", ["rank", "provider", "instance", "region", "precision", "gpus/replica",
                                              "replicas min/avg/peak", "instances", "monthly (peak)",
