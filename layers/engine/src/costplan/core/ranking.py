@@ -219,15 +219,21 @@ def rank_configs(candidates: Candidates, workload: Workload, constraints: Constr
     cached_usd = _component(w.cached_input_tokens, c.cache_read_per_1m, TOKENS_PER_PRICE_UNIT)
     has_fee = c.request_per_1k > 0
     requests_known = not np.isnan(w.requests)
-    request_usd = c.request_per_1k * (w.requests / REQUESTS_PER_PRICE_UNIT) if requests_known else np.zeros(len(c))
-    cost = input_usd + output_usd + cached_usd + request_usd
+    cost = input_usd + output_usd
+    cost += cached_usd
+    if requests_known:
+        request_usd = c.request_per_1k * (w.requests / REQUESTS_PER_PRICE_UNIT)
+        cost += request_usd
+    else:
+        request_usd = np.zeros(len(c))
     if c.fixed_monthly_usd is not None:
         cost = cost + c.fixed_monthly_usd
 
     blocked = c.blocked
     if k.ignore_blocked:
         blocked = np.where(np.isin(blocked, [int(r) for r in k.ignore_blocked]), 0, blocked)
-    quality = c.quality if c.quality is not None else np.full(len(c), np.nan)
+    needs = k.needs_quality or k.min_quality > 0 or k.objective != Objective.MIN_COST
+    quality = c.quality if c.quality is not None or not needs else np.full(len(c), np.nan)
     reason = first_failing(len(c), _checks(c, k, blocked, quality, input_usd, output_usd, cached_usd, cost,
                                            has_fee, requests_known))
 

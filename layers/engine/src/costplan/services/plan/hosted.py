@@ -22,15 +22,20 @@ class HostedBlock:
     time_of_day: np.ndarray  # bool: ranked at the peak time-of-day rate
     cache_as_input: np.ndarray  # bool: cache reads charged at the input price
     tier_basis: PriceBasis
-    # Per direction, for the tiered rows only (row j is at tier_at[j]): the price with every unknown tier share at
-    # its low end, and at its high end (an untiered row's range is its price).
+    # Per direction, for the tiered rows only (see tier_index): the price with every unknown tier share at its low
+    # end, and at its high end (an untiered row's range is its price).
     low: dict[str, np.ndarray] | None = None
     high: dict[str, np.ndarray] | None = None
     share_basis: np.ndarray | None = None  # per row: 0 no tier crossed, 1 shares stated, 2 share unknown (range)
     disagree: np.ndarray | None = None  # bool: the second price source differs by more than 5%
     extended: np.ndarray | None = None  # bool: an extended window priced from the second source's tier
     unverified: np.ndarray | None = None  # bool: no published window, and the workload states a prompt size
-    tier_at: np.ndarray | None = None  # per row: its index into low/high, -1 where untiered
+    tiered_rows: np.ndarray | None = None  # the tiered rows' positions, ascending: row j's low/high are at
+    # searchsorted(tiered_rows, j)
+
+    def tier_index(self, j: int) -> int:
+        """Where tiered row j's low/high prices are."""
+        return int(np.searchsorted(self.tiered_rows, j))
 
     def basis(self, j: int) -> list[PriceBasis]:
         out = []
@@ -173,6 +178,9 @@ class HostedInvariants:
     extended: np.ndarray  # (n,) bool
     unknown_window: np.ndarray  # (n,) bool
     window: np.ndarray  # (n,) the window each offering ranks with: an extended window counts as unknown (NaN)
+    tiered: np.ndarray  # (n,) bool
+    no: np.ndarray  # (n,) bool, all False (shared, read-only)
+    cache_as_input: np.ndarray  # (n,) bool: no cache-read price but an input price, at the base (untiered) prices
 
 
 def _invariants(catalog: LlmCatalog) -> HostedInvariants:
@@ -191,6 +199,7 @@ def _invariants(catalog: LlmCatalog) -> HostedInvariants:
             low=low, high=high, basis=basis, peak_use=(use := catalog.time_of_day & ~np.isnan(peak)), peak=peak,
             peak_rows=np.flatnonzero(use))
     none = np.zeros(n, bool)
+    none.flags.writeable = False
     for dp in directions.values():  # shared by every request: nothing may write into them
         for a in (dp.base, dp.starts, dp.prices, dp.first, dp.low, dp.high, dp.basis, dp.peak_use):
             a.flags.writeable = False
@@ -201,7 +210,16 @@ def _invariants(catalog: LlmCatalog) -> HostedInvariants:
         extended=catalog.extended if catalog.extended is not None else none,
         unknown_window=np.isnan(catalog.context_window),
         window=(np.where(catalog.extended, np.nan, catalog.context_window) if catalog.extended is not None
-                else catalog.context_window))
+                else catalog.context_window),
+        tiered=pos >= 0, no=none, cache_as_input=_cache_as_input(directions, np.arange(n)))
+
+
+def _cache_as_input(directions: dict[str, "DirectionPrices"], rows: np.ndarray) -> np.ndarray:
+    """Rows (of the catalog) with no cache-read price but an input price, at their base or peak prices."""
+    cache, inp = directions["cache_read"], directions["input"]
+    c = np.where(cache.peak_use[rows], cache.peak[rows], cache.base[rows])
+    i = np.where(inp.peak_use[rows], inp.peak[rows], inp.base[rows])
+    return np.isnan(c) & ~np.isnan(i)
 
 
 _INVARIANTS: dict[int, tuple[LlmCatalog, HostedInvariants]] = {}
@@ -234,14 +252,17 @@ def hosted_block(catalog: LlmCatalog, idx: np.ndarray, w: Workload) -> HostedBlo
     def pick(a: np.ndarray) -> np.ndarray:
         return a if full else a[idx]
 
-    pos = pick(inv.tier_pos)
-    t = np.flatnonzero(pos >= 0)  # positions (in idx) of the tiered offerings
-    tp = pos[t]
-    at_t = idx[t]  # their catalog indices
+    if full:  # the whole catalog: the tiered rows and their positions are invariants
+        t = tp = at_t = inv.tiered_rows
+        tp = np.arange(t.size)
+    else:
+        pos = inv.tier_pos[idx]
+        t = np.flatnonzero(pos >= 0)  # positions (in idx) of the tiered offerings
+        tp, at_t = pos[t], idx[t]  # their positions in the invariants, their catalog indices
     nothing_stated = w.max_context_tokens is None and not w.context_shares
-    tod = pick(catalog.time_of_day)
     price, low, high = {}, {}, {}
     share_basis = np.zeros(idx.size, np.int8)
+    moved = [t]  # rows whose price may differ from the base price (tiered, time of day)
     for d, dp in inv.directions.items():
         p = dp.base.copy() if full else dp.base[idx]
         lo_t = hi_t = np.zeros(0)
@@ -256,11 +277,15 @@ def hosted_block(catalog: LlmCatalog, idx: np.ndarray, w: Workload) -> HostedBlo
             rows = dp.peak_rows if full else np.flatnonzero(dp.peak_use[idx])
             if rows.size:
                 p[rows] = dp.peak[rows] if full else dp.peak[idx[rows]]
+                moved.append(rows)
             if t.size and (tod_t := np.flatnonzero(dp.peak_use[at_t])).size:
                 lo_t, hi_t = lo_t.copy(), hi_t.copy()
                 lo_t[tod_t] = hi_t[tod_t] = dp.peak[at_t[tod_t]]
         price[d], low[d], high[d] = p, lo_t, hi_t
-    cache_as_input = np.isnan(price["cache_read"]) & ~np.isnan(price["input"])
+    # No cache-read price but an input price: from the invariant, re-checked where a price moved off its base.
+    cache_as_input = pick(inv.cache_as_input).copy()
+    for rows in moved:
+        cache_as_input[rows] = np.isnan(price["cache_read"][rows]) & ~np.isnan(price["input"][rows])
     if w.cached_input_share > 0:
         rows = np.flatnonzero(cache_as_input)
         price["cache_read"][rows] = price["input"][rows]
@@ -269,10 +294,8 @@ def hosted_block(catalog: LlmCatalog, idx: np.ndarray, w: Workload) -> HostedBlo
             book["cache_read"] = book["cache_read"].copy()
             book["cache_read"][in_t] = book["input"][in_t]
     else:
-        cache_as_input[:] = False
-    tier_at = np.full(idx.size, -1, np.int64)
-    tier_at[t] = np.arange(t.size)
-    unverified = pick(inv.unknown_window) & (w.max_context_tokens is not None)
-    return HostedBlock(idx, price["input"], price["output"], price["cache_read"], pos >= 0, tod, cache_as_input,
-                       tier_basis, low, high, share_basis, pick(inv.disagree), pick(inv.extended), unverified,
-                       tier_at)
+        cache_as_input = pick(inv.no)
+    unverified = pick(inv.unknown_window) if w.max_context_tokens is not None else pick(inv.no)
+    return HostedBlock(idx, price["input"], price["output"], price["cache_read"], pick(inv.tiered),
+                       pick(catalog.time_of_day), cache_as_input, tier_basis, low, high, share_basis,
+                       pick(inv.disagree), pick(inv.extended), unverified, t)

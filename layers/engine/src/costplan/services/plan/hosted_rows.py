@@ -30,7 +30,7 @@ def hosted_extras(cs: CandidateSet, j: int, w: Workload, total: float,
     reasons, costs = [], [total]
     if PriceBasis.TIER_SHARE_ASSUMED in basis:
         reasons.append(PriceBasis.TIER_SHARE_ASSUMED)
-        k = int(hb.tier_at[j])  # a tier share is assumed only on a tiered row
+        k = hb.tier_index(j)  # a tier share is assumed only on a tiered row
         costs += [_cost({d: float(hb.low[d][k]) for d in _DIRECTIONS}, w, fee),
                   _cost({d: float(hb.high[d][k]) for d in _DIRECTIONS}, w, fee)]
     quotes = None
