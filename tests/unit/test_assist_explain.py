@@ -159,7 +159,7 @@ def _fake_plan_llm(fixed_at):
 
 
 def _volume_break_even(monkeypatch, fixed_at):
-    import costplan.services.plan.llm as plan_module
+    import costplan.services.plan as plan_module  # the surface assist reads plan_llm from
     from costplan.services.assist.breakevens import plan_llm_break_evens
     from costplan.services.warnings import WarningCollector
 

@@ -69,7 +69,7 @@ def _at(req: PlanLlmRequest, variable: V, x: float) -> PlanLlmRequest:
 
 def _run_at(req: PlanLlmRequest, variable: V, x: float, keys) -> tuple[PlanRow, PlanRow] | None:
     """The two rows as plan/llm ranks them with the variable at x; None when one is not ranked there."""
-    from costplan.services.plan.llm import plan_llm
+    from costplan.services.plan import plan_llm  # lazy: cold start, an explanation imports only its endpoint's domain
 
     rows = {_key(r): r for r in plan_llm(_at(req, variable, x)).rows}
     return (rows[keys[0]], rows[keys[1]]) if keys[0] in rows and keys[1] in rows else None
@@ -196,8 +196,9 @@ def result_only_break_evens() -> list[BreakEven]:
 def rank_catalog_output_share(req, result) -> BreakEven:
     """llm_tokens on rank/catalog: each row costs Q x ((1 - s) input + s output) at output share s, a line in s;
     the crossing is checked by running rank/catalog there."""
+    # lazy: cold start, an explanation imports only its endpoint's domain
     from costplan.catalog.services import offerings
-    from costplan.services.catalog_rank.rank import rank_catalog
+    from costplan.services.catalog_rank import rank_catalog
 
     one, two = result.rows[0], result.rows[1]
     by = {(o.provider, o.service, o.offering, o.tier): o for o in offerings("llm_tokens")}

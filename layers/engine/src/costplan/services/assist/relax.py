@@ -194,7 +194,7 @@ def _quality(run: _Runner, req: PlanLlmRequest, n: int, first, first_cost: float
 
 
 def plan_llm_constraints(req: PlanLlmRequest, result: PlanLlmResponse, n: int):
-    from costplan.services.plan.llm import plan_llm
+    from costplan.services.plan import plan_llm  # lazy: cold start, an explanation imports only its endpoint's domain
 
     run = _Runner(plan_llm, req, result)
     first = result.rows[0] if result.rows else None
@@ -207,7 +207,7 @@ def plan_llm_constraints(req: PlanLlmRequest, result: PlanLlmResponse, n: int):
 
 
 def rank_catalog_constraints(req: RankCatalogRequest, result: RankCatalogResponse, n: int):
-    from costplan.services.catalog_rank.rank import rank_catalog
+    from costplan.services.catalog_rank import rank_catalog  # lazy: as plan_llm_constraints
 
     run = _Runner(rank_catalog, req, result)
     first_cost = result.rows[0].monthly_cost_usd if result.rows else None

@@ -133,7 +133,8 @@ def _estimate(slots: CopilotSlots) -> dict | None:
     wreq = assist_workload_request(slots)
     if wreq is None or any(getattr(slots, k) is not None for k in _TOKEN_GROUP):
         return None
-    from costplan.services.assist import estimate_workload  # another domain's public entry point
+    # lazy: cold start, only a question without token volumes needs assist/workload
+    from costplan.services.assist import estimate_workload
     from costplan_contracts.assist import AssistWorkloadRequest
 
     try:

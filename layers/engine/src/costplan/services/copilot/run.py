@@ -8,11 +8,12 @@ from costplan_contracts.enums import CopilotIntent
 
 
 def _services():
-    from costplan.services.catalog_rank.rank import rank_catalog
+    # lazy: cold start, the copilot function imports the five domains' services (tens of ms) only once a question
+    # is to be run, not to parse one
+    from costplan.services.catalog_rank import rank_catalog
     from costplan.services.invoice import simulate
-    from costplan.services.plan.llm import plan_llm
-    from costplan.services.plan.scaling import plan_scaling
-    from costplan.services.training.estimate import plan_training
+    from costplan.services.plan import plan_llm, plan_scaling
+    from costplan.services.training import plan_training
     from costplan_contracts.invoice import SimulateRequest
     from costplan_contracts.plan_llm import PlanLlmRequest
     from costplan_contracts.plan_scaling import PlanScalingRequest
@@ -28,7 +29,7 @@ def _services():
 def contract(intent: CopilotIntent):
     """The request model of an intent's endpoint (explain: assist/explain's)."""
     if intent == CopilotIntent.EXPLAIN:
-        from costplan_contracts.assist import AssistExplainRequest
+        from costplan_contracts.assist import AssistExplainRequest  # lazy: as _services
 
         return AssistExplainRequest
     return _services()[intent][0]
@@ -43,7 +44,7 @@ def run(intent: CopilotIntent, request: dict) -> tuple[dict, dict]:
         raise RequestRejected("The structured request failed validation", [
             FieldError(".".join(map(str, err["loc"])) or "request", err["msg"]) for err in e.errors()]) from None
     if intent == CopilotIntent.EXPLAIN:
-        from costplan.services.assist import explain
+        from costplan.services.assist import explain  # lazy: as _services
 
         result = explain(parsed)
     else:
