@@ -11,12 +11,14 @@ import costplan
 from costplan.services.plan import domain
 from costplan.services.plan.insights import quality_price
 from costplan.services.plan.llm import plan_llm
+from costplan.services.plan.scaling import plan_scaling
 from costplan_contracts.insights import QualityPriceRequest
 from costplan_contracts.plan_llm import PlanLlmRequest
+from costplan_contracts.plan_scaling import PlanScalingRequest
 
 ENGINE = str(Path(costplan.__file__).parent)
-ENTRIES = {"plan_llm", "quality_price"}  # the service entries: they hold the request
-BUILDERS = {"plan_of", "workload_of"}  # the one place each request is read
+ENTRIES = {"plan_llm", "quality_price", "plan_scaling"}  # the service entries: they hold the request
+BUILDERS = {"plan_of", "workload_of", "scaling_of", "_measurements"}  # the one place each request is read
 
 
 def request_models(root: type[BaseModel]) -> set[type[BaseModel]]:
@@ -97,6 +99,15 @@ def test_below_the_insights_entry_no_function_receives_the_request_and_no_plan_r
     forbidden = tuple(request_models(QualityPriceRequest) | request_models(PlanLlmRequest))
     offenders, checked = calls_below_the_entry(lambda: quality_price(req), forbidden)
     assert checked > 10 and offenders == []
+
+
+def test_below_the_plan_scaling_entry_no_function_receives_the_request():
+    req = PlanScalingRequest.model_validate({
+        "model": "llama-3.1-70b-instruct", "avg_requests_per_second": 5, "peak_requests_per_second": 20,
+        "avg_input_tokens_per_request": 1500, "avg_output_tokens_per_request": 300, "slo": {"ttft_ms": 2000},
+        "measured_throughput": [{"instance_type": "g6e.12xlarge", "precision": "fp8", "output_tokens_per_s": 900}]})
+    offenders, checked = calls_below_the_entry(lambda: plan_scaling(req), tuple(request_models(PlanScalingRequest)))
+    assert checked > 20 and offenders == []
 
 
 def test_insights_and_plan_share_one_workload_builder():

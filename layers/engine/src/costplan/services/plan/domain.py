@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the contracts this module reads (plan/llm's entry has them 
     from costplan_contracts.insights import InsightsWorkload
     from costplan_contracts.plan_llm import PlanLlmRequest
     from costplan_contracts.plan_llm import Workload as PlanWorkload
+    from costplan_contracts.plan_scaling import PlanScalingRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,25 @@ class LlmPlan:
     min_quality_coverage: float = B.QUALITY_COVERAGE_DEFAULT
 
 
+@dataclass(frozen=True, slots=True)
+class ScalingPlan:
+    """POST /plan/scaling as domain values: one open-weight model, a request shape and a load to serve."""
+
+    model: str
+    avg_input_tokens_per_request: float
+    avg_output_tokens_per_request: float
+    avg_requests_per_second: float
+    peak_requests_per_second: float
+    min_requests_per_second: float | None
+    slo: Slo
+    precisions: tuple[str, ...]
+    pricing_model: PricingModel
+    target_utilisation: float
+    instance_types: tuple[str, ...] | None = None
+    measured_throughput: tuple[Measurement, ...] = ()
+    top_k: int = B.TOP_K_DEFAULT
+
+
 def _tuple(values) -> tuple | None:
     return None if values is None else tuple(values)
 
@@ -152,8 +172,25 @@ def plan_of(req: "PlanLlmRequest") -> LlmPlan:
         self_hosted=SelfHosted(
             precisions=tuple(p.value for p in sh.precisions), pricing_model=sh.pricing_model,
             target_utilisation=sh.target_utilisation, instance_types=_tuple(sh.instance_types),
-            measured_throughput=tuple(Measurement(m.instance_type, m.precision.value, m.gpus_per_replica,
-                                                  m.output_tokens_per_s) for m in sh.measured_throughput)),
+            measured_throughput=_measurements(sh.measured_throughput)),
         model=req.model, workload_profile=req.workload_profile, min_quality=req.min_quality,
         objective=req.objective, balance_weight=req.balance_weight, min_quality_coverage=req.min_quality_coverage,
+    )
+
+
+def _measurements(measured) -> tuple[Measurement, ...]:
+    return tuple(Measurement(m.instance_type, m.precision.value, m.gpus_per_replica, m.output_tokens_per_s)
+                 for m in measured)
+
+
+def scaling_of(req: "PlanScalingRequest") -> ScalingPlan:
+    """POST /plan/scaling's request (validated) as a ``ScalingPlan``: the one place that reads it."""
+    return ScalingPlan(
+        model=req.model, avg_input_tokens_per_request=req.avg_input_tokens_per_request,
+        avg_output_tokens_per_request=req.avg_output_tokens_per_request,
+        avg_requests_per_second=req.avg_requests_per_second, peak_requests_per_second=req.peak_requests_per_second,
+        min_requests_per_second=req.min_requests_per_second, slo=Slo(req.slo.ttft_ms, req.slo.tpot_ms),
+        precisions=tuple(p.value for p in req.precisions), pricing_model=req.pricing_model,
+        target_utilisation=req.target_utilisation, instance_types=_tuple(req.instance_types),
+        measured_throughput=_measurements(req.measured_throughput), top_k=req.top_k,
     )

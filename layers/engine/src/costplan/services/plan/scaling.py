@@ -8,6 +8,7 @@ from costplan.core.ranking import Candidates, Constraints, Reason, Workload, ran
 from costplan.core.throughput import Shape
 from costplan.core.units import UNIT_CODES
 from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.plan.domain import ScalingPlan, scaling_of
 from costplan.services.plan.fallback import exclusions
 from costplan.services.plan.rows import cents, modelled, replica_figures
 from costplan.services.plan.selfhosted import (
@@ -40,14 +41,14 @@ def _g(x: float) -> str:
     return "n/a" if v is None else f"{v:,g}"
 
 
-def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingRequest) -> list[str]:
+def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, s: ScalingPlan) -> list[str]:
     g, eff, cap = cat.grid, cat.efficiency, sz.capacity
     r = int(sz.rows[k])
     m, inst = cat.models[g.model[r]], cat.instances[g.instance[r]]
     acc = cat.accelerators[inst.accelerator_id]
     p, gpr = PRECISIONS[g.precision[r]], int(g.gpus_per_replica[r])
     kv_token = g.configs.kv_bytes_per_token[r]
-    ctx = req.avg_input_tokens_per_request + req.avg_output_tokens_per_request
+    ctx = s.avg_input_tokens_per_request + s.avg_output_tokens_per_request
     fits = int(np.floor(cap.kv_budget_gb[k] / (kv_token * ctx / 1e9)))
     per_instance = int(g.replicas_per_instance[r])
     steps = [
@@ -59,31 +60,31 @@ def _rationale(cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingReque
         f"at most {int(cap.batch[k])} concurrent sequences after the {eff.max_batch}-sequence engine cap",
     ]
     if sz.measured[k]:
-        out_per_s = sz.requests_per_s[k] * req.avg_output_tokens_per_request
+        out_per_s = sz.requests_per_s[k] * s.avg_output_tokens_per_request
         steps.append(f"measured by the caller: {out_per_s:g} output tokens/s per replica")
     else:
         load = sz.planned
-        slo = (f"; the TTFT/TPOT targets allow {_g(cap.slo_requests_per_s[k])}/s" if req.slo.ttft_ms or req.slo.tpot_ms
+        slo = (f"; the TTFT/TPOT targets allow {_g(cap.slo_requests_per_s[k])}/s" if s.slo.ttft_ms or s.slo.tpot_ms
                else "")
         steps += [
             f"offline capacity {_g(cap.offline_requests_per_s[k])} requests/s per replica (continuous batching, "
             f"batch full, prefill sharing each step){slo}",
             f"at the planned peak {_g(load.requests_per_s[k])} requests/s per replica ({load.utilisation[k]:.0%} of "
             f"offline capacity): batch {_g(load.batch[k])}, TPOT {_g(load.tpot_s[k] * 1e3)} ms, TTFT "
-            f"{_g(load.ttft_s[k] * 1e3)} ms (prefill of {req.avg_input_tokens_per_request:g} tokens plus queueing)",
+            f"{_g(load.ttft_s[k] * 1e3)} ms (prefill of {s.avg_input_tokens_per_request:g} tokens plus queueing)",
         ]
     steps += [
         f"one replica is sized at {_g(sz.requests_per_s[k])} requests/s "
-        f"({_g(sz.requests_per_s[k] * req.avg_output_tokens_per_request)} output tokens/s)",
-        f"peak {req.peak_requests_per_second:g} requests/s at {req.target_utilisation:.0%} target utilisation -> "
+        f"({_g(sz.requests_per_s[k] * s.avg_output_tokens_per_request)} output tokens/s)",
+        f"peak {s.peak_requests_per_second:g} requests/s at {s.target_utilisation:.0%} target utilisation -> "
         f"{int(sz.replicas[k])} replicas -> {int(sz.instances[k])} x {inst.instance_type} ({per_instance} replicas each)",
-        f"{int(sz.instances[k])} x ${sz.hourly[k]:g}/h ({req.pricing_model.value}) x {HOURS_PER_MONTH:g} h = "
+        f"{int(sz.instances[k])} x ${sz.hourly[k]:g}/h ({s.pricing_model.value}) x {HOURS_PER_MONTH:g} h = "
         f"${cents(sz.monthly_usd[k]):,.2f}/month",
     ]
     return steps
 
 
-def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: PlanScalingRequest,
+def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, s: ScalingPlan,
                    traffic: Traffic, provider: str) -> Configuration:
     g = cat.grid
     r = int(sz.rows[k])
@@ -93,7 +94,7 @@ def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: P
     replicas, avg_replicas = int(sz.replicas[k]), int(sz.replicas_avg[k])
     per_instance = int(g.replicas_per_instance[r])
     autoscaled = np.ceil(avg_replicas / per_instance) * sz.hourly[k] * HOURS_PER_MONTH
-    per_request = req.avg_input_tokens_per_request + req.avg_output_tokens_per_request
+    per_request = s.avg_input_tokens_per_request + s.avg_output_tokens_per_request
     tokens = traffic.avg_requests_per_s * per_request * HOURS_PER_MONTH * 3600
     measured = bool(sz.measured[k])
     cal = cat.calibration
@@ -104,14 +105,14 @@ def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: P
         replicas_by_load=Replicas(min=int(sz.replicas_min[k]), avg=avg_replicas, peak=replicas),
         instances=int(sz.instances[k]), utilisation=modelled(sz.utilisation[k]),
         capacity_per_replica=ScalingCapacity(**replica_figures(sz, k)),
-        headroom=modelled(replicas * rps / req.peak_requests_per_second - 1),
-        utilisation_at_peak=modelled(req.peak_requests_per_second / (replicas * rps)),
+        headroom=modelled(replicas * rps / s.peak_requests_per_second - 1),
+        utilisation_at_peak=modelled(s.peak_requests_per_second / (replicas * rps)),
         monthly_cost_usd=cents(sz.monthly_usd[k]), monthly_cost_autoscaled_usd=cents(autoscaled),
         effective_price_per_1m=modelled(sz.monthly_usd[k] / tokens * 1e6), instance_usd_per_hour=float(sz.hourly[k]),
-        pricing_model=req.pricing_model,
+        pricing_model=s.pricing_model,
         throughput_basis=throughput_basis(cat, sz, k),
         weights_gb=modelled(sz.capacity.weights_gb[k]), kv_budget_gb=modelled(sz.capacity.kv_budget_gb[k]),
-        rationale=_rationale(cat, sz, k, req),
+        rationale=_rationale(cat, sz, k, s),
         price_provenance=Provenance(source=inst.source, as_of=inst.price_as_of),
         throughput_provenance=(Provenance(source="measured_throughput supplied in the request", as_of="request")
                                if measured else Provenance(
@@ -124,23 +125,27 @@ def _configuration(rank: int, cat: SelfHostedCatalog, sz: Sizing, k: int, req: P
 
 
 def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
+    """POST /plan/scaling. The entry: the request becomes domain values here, once (``scaling_of``)."""
+    return plan(scaling_of(req))
+
+
+def plan(s: ScalingPlan) -> PlanScalingResponse:
     cat = get_selfhosted_catalog()
     universe = get_universe(True)
     warn = WarningCollector()
-    model_id = resolve_open_model(cat, req.model)
-    precisions = [p.value for p in req.precisions]
-    scope = scope_rows(cat, {model_id}, precisions, req.instance_types)
+    model_id = resolve_open_model(cat, s.model)
+    scope = scope_rows(cat, {model_id}, list(s.precisions), None if s.instance_types is None else list(s.instance_types))
     rows = scope.rows
-    if req.instance_types and rows.size == 0:
+    if s.instance_types and rows.size == 0:
         raise RequestRejected("No configuration matches instance_types", [FieldError(
-            "instance_types", f"none of {', '.join(req.instance_types)} is in the self-hosted catalog")])
-    shape = Shape(req.avg_input_tokens_per_request, req.avg_output_tokens_per_request,
-                  ttft_s=req.slo.ttft_ms / 1e3 if req.slo.ttft_ms else float("inf"),
-                  tpot_s=req.slo.tpot_ms / 1e3 if req.slo.tpot_ms else float("inf"))
-    traffic = Traffic(req.avg_requests_per_second, req.peak_requests_per_second, shape, req.min_requests_per_second)
-    measured = [Measured(m.instance_type, m.precision.value, m.gpus_per_replica, m.output_tokens_per_s)
-                for m in req.measured_throughput]
-    sz = size(cat, scope, traffic, req.pricing_model.value, req.target_utilisation, measured)
+            "instance_types", f"none of {', '.join(s.instance_types)} is in the self-hosted catalog")])
+    shape = Shape(s.avg_input_tokens_per_request, s.avg_output_tokens_per_request,
+                  ttft_s=s.slo.ttft_ms / 1e3 if s.slo.ttft_ms else float("inf"),
+                  tpot_s=s.slo.tpot_ms / 1e3 if s.slo.tpot_ms else float("inf"))
+    traffic = Traffic(s.avg_requests_per_second, s.peak_requests_per_second, shape, s.min_requests_per_second)
+    measured = [Measured(m.instance_type, m.precision, m.gpus_per_replica, m.output_tokens_per_s)
+                for m in s.measured_throughput]
+    sz = size(cat, scope, traffic, s.pricing_model.value, s.target_utilisation, measured)
     n = rows.size
     zeros = np.zeros(n)
     candidates = Candidates(
@@ -149,9 +154,11 @@ def plan_scaling(req: PlanScalingRequest) -> PlanScalingResponse:
         model_key=universe.sh_mkey[rows], unit_code=np.full(n, UNIT_CODES["per_gpu_hour"]), blocked=sz.blocked,
         fixed_monthly_usd=np.nan_to_num(sz.monthly_usd, nan=0.0),
     )
-    result = rank_configs(candidates, Workload(0.0, 0.0, 0.0), Constraints(), top_k=req.top_k)
-    label = lambda k: (universe.providers[universe.sh_pcode[rows[k]]], universe.sh_ids[rows[k]])
-    configs = [_configuration(rank, cat, sz, int(k), req, traffic, label(int(k))[0])
+    result = rank_configs(candidates, Workload(0.0, 0.0, 0.0), Constraints(), top_k=s.top_k)
+    def label(k: int) -> tuple[str, str]:
+        return universe.providers[universe.sh_pcode[rows[k]]], universe.sh_ids[rows[k]]
+
+    configs = [_configuration(rank, cat, sz, int(k), s, traffic, label(int(k))[0])
                for rank, k in enumerate(result.order, start=1)]
 
     mkey = int(candidates.model_key.max(initial=0)) + 1
