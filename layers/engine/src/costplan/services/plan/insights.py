@@ -1,5 +1,5 @@
 """insights/quality-price: every scored offering priced for this workload, the exact Pareto frontier,
-annotations, and a Vega-Lite v5 chart the UI renders as is."""
+annotations, and a Vega-Lite v5 chart the UI renders as is (``costplan.reports.charts.quality_price_chart``)."""
 
 from dataclasses import replace
 
@@ -10,6 +10,7 @@ from costplan.catalog.quality import profile_quality
 from costplan.catalog.universe import get_universe
 from costplan.core.quality import pareto_frontier
 from costplan.core.ranking import Constraints, Reason, Workload, rank_configs
+from costplan.reports.charts import quality_price_chart
 from costplan.services.plan.candidates import combine
 from costplan.services.plan.domain import workload_of
 from costplan.services.plan.fallback import provider_masks
@@ -22,34 +23,6 @@ from costplan_contracts.insights import Annotation, QualityPoint, QualityPriceRe
 from costplan_contracts.plan_llm import IoMix
 
 THRESHOLDS = (50.0, 60.0, 70.0, 80.0, 90.0)
-VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-
-
-def _chart(points: list[QualityPoint], frontier: list[QualityPoint], profile: str) -> dict:
-    row = lambda p: {"model": p.model, "provider": p.provider, "monthly_cost_usd": p.monthly_cost_usd,
-                     "quality_index": p.quality_index, "estimated": "estimated" if p.estimated else "published"}
-    x = {"field": "monthly_cost_usd", "type": "quantitative", "title": "Monthly cost (USD)", "scale": {"type": "log"}}
-    y = {"field": "quality_index", "type": "quantitative", "title": f"Quality index ({profile})",
-         "scale": {"domain": [0, 100]}}
-    return {
-        "$schema": VEGA_LITE_SCHEMA,
-        "description": "Quality against monthly cost for this workload; the line is the Pareto frontier",
-        "width": 640, "height": 400,
-        "datasets": {"points": [row(p) for p in points], "frontier": [row(p) for p in frontier]},
-        "layer": [
-            {"data": {"name": "points"}, "mark": {"type": "point", "filled": True, "size": 60},
-             "encoding": {"x": x, "y": y,
-                          "shape": {"field": "estimated", "type": "nominal", "title": "Quality score"},
-                          "opacity": {"field": "estimated", "type": "nominal",
-                                      "scale": {"domain": ["published", "estimated"], "range": [0.9, 0.4]}},
-                          "color": {"field": "provider", "type": "nominal", "legend": None},
-                          "tooltip": [{"field": "model"}, {"field": "provider"},
-                                      {"field": "monthly_cost_usd", "format": ",.2f"},
-                                      {"field": "quality_index", "format": ".1f"}, {"field": "estimated"}]}},
-            {"data": {"name": "frontier"}, "mark": {"type": "line", "point": True, "color": "black"},
-             "encoding": {"x": x, "y": y, "order": {"field": "monthly_cost_usd", "type": "quantitative"}}},
-        ],
-    }
 
 
 def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
@@ -113,6 +86,7 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
               cached_share_of_input=w.cached_input_share,
               label=f"priced at this workload's mix: {w.input_tokens_per_month / max(total_tokens, 1):.1%} input / "
                     f"{w.output_tokens_per_month / max(total_tokens, 1):.1%} output tokens")
+    chart = quality_price_chart(points, frontier, req.workload_profile.value)
     return QualityPriceResponse(workload_profile=req.workload_profile, io_mix=m, points=points, pareto_frontier=frontier,
-                                annotations=annotations, vega_lite=_chart(points, frontier, req.workload_profile.value),
-                                exclusions=exclusions_of(excluded_counts), warnings=warn.result())
+                                annotations=annotations, vega_lite=chart, exclusions=exclusions_of(excluded_counts),
+                                warnings=warn.result())
