@@ -2,7 +2,7 @@
 
 import numbers
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -13,9 +13,9 @@ from pydantic import (
     ModelWrapValidatorHandler,
     Strict,
     ValidationError,
-    field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from costplan_contracts.enums import ErrorCode, Severity, WarningCode
 
@@ -95,24 +95,22 @@ class Renamed:
     to_new: Callable[[Any], Any] = _same
     to_old: Callable[[Any], Any] = _same
 
+    path: tuple[str, ...] = field(init=False)
 
-class _Conflict:
-    """Put in place of a deprecated value that disagrees with its canonical spelling; its field validator refuses it,
-    so the 422 names the deprecated field."""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", tuple(self.new.split(".")))
 
-    def __init__(self, renamed: Renamed, old: Any, new: Any) -> None:
-        self.message = (f"is the deprecated spelling of {renamed.new} and differs from it ({old!r} against {new!r}); "
-                        f"give {renamed.new} only")
 
-    def __repr__(self) -> str:
-        return f"<conflicting spellings: {self.message}>"
+def _conflict(renamed: Renamed, old: Any, new: Any) -> str:
+    return (f"is the deprecated spelling of {renamed.new} and differs from it ({old!r} against {new!r}); "
+            f"give {renamed.new} only")
 
 
 def _plain(value: Any) -> Any:
     return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
 
 
-def _get(data: Mapping, path: list[str]) -> tuple[bool, Any]:
+def _get(data: Mapping, path: tuple[str, ...]) -> tuple[bool, Any]:
     for i, key in enumerate(path):
         if isinstance(data, BaseModel):
             if key not in data.model_fields_set:
@@ -162,24 +160,21 @@ class Aliased(ContractModel):
     def _one_spelling(cls, data: Any, handler: ModelWrapValidatorHandler) -> Any:
         if not isinstance(data, Mapping):
             return handler(data)
-        data, sent_old = _canonical(cls.renamed, dict(data))
+        data, sent_old, conflicts = _canonical(cls.renamed, dict(data))
+        if conflicts:
+            raise ValidationError.from_exception_data(cls.__name__, conflicts)
         try:
             model = handler(data)
         except ValidationError as e:
             raise _as_sent(e, sent_old) from None
-        for r in cls.renamed:
+        values, fields_set = model.__dict__, model.__pydantic_fields_set__
+        for r in cls.renamed:  # the old spelling from the validated canonical value (no second validation)
             value: Any = model
-            for key in r.new.split("."):
+            for key in r.path:
                 value = getattr(value, key)
-            setattr(model, r.old, r.to_old(value))
+            values[r.old] = r.to_old(value)
+            fields_set.add(r.old)
         return model
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _refuse_conflict(cls, value: Any) -> Any:
-        if isinstance(value, _Conflict):
-            raise ValueError(value.message)
-        return value
 
 
 _FAILED = object()
@@ -192,26 +187,27 @@ def _try(fn: Callable[[Any], Any], value: Any) -> Any:
         return _FAILED
 
 
-def _canonical(renamed: tuple[Renamed, ...], data: dict) -> tuple[dict, list[tuple[str, tuple[str, ...]]]]:
-    """Old spellings moved to their canonical place; returns the (old, canonical path) pairs sent in the old one only."""
-    sent_old = []
+def _canonical(renamed: tuple[Renamed, ...], data: dict) -> tuple[dict, list, list]:
+    """Old spellings moved to their canonical place. Returns the data, the (old, canonical path) pairs sent in the
+    old spelling only, and a line error for each pair sent in both spellings with different values."""
+    sent_old, conflicts = [], []
     for r in renamed:
-        path = r.new.split(".")
         has_old, old = r.old in data, data.get(r.old)
-        has_new, new = _get(data, path)
+        has_new, new = _get(data, r.path)
         if has_old and has_new:
             old, new = _plain(old), _plain(new)
             # Consistent when either reads as the other: a dump of this model (old = to_old(new)) validates again.
             if _plain(_try(r.to_new, old)) != new and _plain(_try(r.to_old, new)) != old:
-                data[r.old] = _Conflict(r, old, new)
+                conflicts.append({"type": PydanticCustomError("value_error", _conflict(r, old, new)), "loc": (r.old,),
+                                  "input": old})
         elif has_old:
-            sent_old.append((r.old, tuple(path)))
+            sent_old.append((r.old, r.path))
             value = _try(r.to_new, old)
             if value is not ...:  # ...: the canonical field keeps its default
-                _set(data, path, old if value is _FAILED else value)
+                _set(data, list(r.path), old if value is _FAILED else value)
         elif has_new and (value := _try(r.to_old, new)) is not _FAILED:
             data[r.old] = value  # a response field that is required in both spellings
-    return data, sent_old
+    return data, sent_old, conflicts
 
 
 def _as_sent(error: ValidationError, sent_old: list[tuple[str, tuple[str, ...]]]) -> ValidationError:
