@@ -196,3 +196,11 @@ def test_both_spellings_with_the_same_value_are_accepted():
 def test_an_invalid_old_spelling_is_reported_once_under_the_name_sent():
     r = post("plan_scaling", "/api/v1/plan/scaling", {**SCALING_OLD, "avg_input_tokens": 0})
     assert r.status_code == 422 and [d["field"] for d in r.json()["error"]["details"]] == ["avg_input_tokens"]
+
+
+@pytest.mark.parametrize("constraints", [7, [None, None], "x"], ids=repr)
+def test_an_old_spelling_beside_a_malformed_canonical_object_is_a_422_not_a_500(constraints):
+    """schemathesis found it: the old top-level budget was moved into a `constraints` that was not an object."""
+    body = {"workload": WORKLOAD, "monthly_budget_usd": 0.0, "constraints": constraints}
+    r = post("insights_quality_price", "/api/v1/insights/quality-price", body)
+    assert r.status_code == 422 and [d["field"] for d in r.json()["error"]["details"]] == ["constraints"]

@@ -131,7 +131,12 @@ def _set(data: dict, path: list[str], value: Any) -> None:
         data[head] = value
         return
     inner = data.get(head)
-    inner = inner.model_dump(exclude_unset=True) if isinstance(inner, BaseModel) else dict(inner or {})
+    if isinstance(inner, BaseModel):
+        inner = inner.model_dump(exclude_unset=True)
+    elif inner is None or isinstance(inner, Mapping):
+        inner = dict(inner or {})
+    else:  # not an object: its own validation error names it
+        return
     _set(inner, rest, value)
     data[head] = inner
 
