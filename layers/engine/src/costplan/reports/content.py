@@ -116,7 +116,8 @@ def from_plan_scaling(r: PlanScalingResponse, title: str, as_of: str | None, bas
     if r.configurations:
         best = r.configurations[0]
         summary.append(f"Best configuration for {r.model}: {best.replicas_by_load.peak} replica(s) of "
-                       f"{best.gpus_per_replica} GPU(s) on {best.instance_type} ({best.precision.value}) at {money(best.monthly_cost_usd)}/month.")
+                       f"{best.gpus_per_replica} GPU(s) on {best.instance_type} ({best.precision.value}) at "
+                       f"{money(best.monthly_cost_usd)}/month.")
         summary.append(_savings([c.monthly_cost_usd for c in r.configurations], baseline, "configuration"))
         summary += [f"Step: {line}" for line in r.rationale]
     else:
