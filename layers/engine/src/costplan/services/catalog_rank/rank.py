@@ -3,7 +3,7 @@
 Every offering is costed for the month as ``quantity in the offering's unit x its price``.
 A quantity converts exactly within a dimension; across dimensions only through a factor the
 request supplies, else the offering is excluded with UNIT_INCOMPATIBLE. The ranking then runs
-through the shared fallback chain (``costplan.services.plan.fallback``).
+through the shared fallback chain (``costplan.services.plan``'s ``run_chain``).
 """
 
 from dataclasses import dataclass
@@ -14,16 +14,17 @@ from costplan.catalog.services import ServiceOffering, offerings, providers_by_w
 from costplan.core.ranking import Candidates, Constraints, Reason, Workload
 from costplan.core.units import FACTORS, UNIT_CODES, UNITS, conversion_factor, cross_factor, quantity_in
 from costplan.services.errors import FieldError, RequestRejected
-from costplan.services.plan.fallback import (
+from costplan.services.plan import (
     ChainSpec,
     budget_zero_warning,
     exclusions,
+    money,
     no_candidates_warning,
     provider_masks,
     relaxed_warnings,
     run_chain,
+    sig,
 )
-from costplan.services.plan.rows import money, sig
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import (

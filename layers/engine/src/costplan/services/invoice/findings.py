@@ -12,7 +12,7 @@ from costplan.services.invoice.prices import (
     instance_quote,
 )
 from costplan.services.invoice.rules import HOUR_KINDS, TOKEN_KINDS
-from costplan.services.plan.rows import money, sig
+from costplan.services.plan import money, sig
 from costplan_contracts.common import Provenance
 from costplan_contracts.enums import Confidence, FindingType, UsageKind
 from costplan_contracts.invoice import Evidence, Finding, LineGroup, Opportunity

@@ -16,9 +16,7 @@ from costplan.catalog.selfhosted import PRICING_COLUMNS, Instance, get_selfhoste
 from costplan.catalog.training import INFERENCE_ONLY, ManagedOffer, TrainingCatalog, get_training_catalog, scale_of
 from costplan.core import training as T
 from costplan.services.errors import FieldError, RequestRejected
-from costplan.services.plan.hosted import resolve_model
-from costplan.services.plan.llm import plan_llm
-from costplan.services.plan.rows import cents, modelled
+from costplan.services.plan import cents, modelled, plan_llm, resolve_model
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
 from costplan_contracts.common import Provenance
