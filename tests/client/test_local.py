@@ -31,8 +31,8 @@ def local(tmp_path, monkeypatch):
 
 def test_local_answers_what_the_lambda_handler_answers(local, lambda_context):
     event = json.loads((EVENTS / "plan_llm.json").read_text())
+    got = local.plan_llm(json.loads(event["body"]))  # first: the caller's event loop state must survive it
     lambda_body = json_body(load_function_module("functions/plan_llm").handler(event, lambda_context))
-    got = local.plan_llm(json.loads(event["body"]))
     assert got.model_dump(mode="json", by_alias=True) == lambda_body
     assert local.mode == "local"
 

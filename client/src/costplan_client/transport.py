@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -96,6 +97,8 @@ class LocalTransport(httpx.BaseTransport):
 
     def __init__(self, root: Path | None = None) -> None:
         self._root = root
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
 
     @cached_property
     def root(self) -> Path:
@@ -110,6 +113,16 @@ class LocalTransport(httpx.BaseTransport):
         self._asgi  # noqa: B018 - sets the defaults
         return Path(os.environ["COSTPLAN_LOCAL_DIR"])
 
+    def _call(self, fn):
+        """Run the coroutine ``fn()`` on this transport's own event loop, in a daemon thread of its own: the
+        caller's thread keeps its event loop state (asyncio.run would leave none behind), a caller already inside a
+        running loop (a notebook) works too, and an unclosed transport cannot hold the process open at exit."""
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=self._loop.run_forever, name="costplan-local", daemon=True)
+            self._thread.start()
+        return asyncio.run_coroutine_threadsafe(fn(), self._loop).result()
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
 
@@ -119,4 +132,11 @@ class LocalTransport(httpx.BaseTransport):
             content = await response.aread()
             return httpx.Response(response.status_code, headers=response.headers, content=content)
 
-        return asyncio.run(run())
+        return self._call(run)
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+            self._loop = self._thread = None
