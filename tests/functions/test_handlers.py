@@ -93,6 +93,23 @@ def test_the_returned_warnings_are_one_aggregated_structured_log_line(lambda_con
     assert logged[0].warnings == body["warnings"]  # and every warning as returned
 
 
+def test_the_warnings_line_is_logged_at_the_level_of_the_most_severe_warning(caplog):
+    import logging
+
+    from costplan.adapters.observability import log_warnings
+    from costplan_contracts.common import Warning
+    from costplan_contracts.enums import Severity, WarningCode
+
+    def warning(severity):
+        return Warning(code=WarningCode.SCENARIO_ASSUMPTION, severity=severity, field=None, message="m", action="a")
+
+    caplog.set_level(logging.INFO)
+    log_warnings("plan_llm", [warning(Severity.INFO), warning(Severity.INFO)])
+    log_warnings("plan_llm", [warning(Severity.INFO), warning(Severity.WARNING)])
+    levels = [r.levelno for r in caplog.records if hasattr(r, "warning_codes")]
+    assert levels == [logging.INFO, logging.WARNING]
+
+
 def test_meta_bounds_serves_the_bounds_validation_uses(lambda_context):
     from costplan_contracts import bounds
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import cached_property
 
+from costplan.adapters.aws_errors import error_code
 from costplan.services.invoice.export_ports import QUERY_CANCELLED, QUERY_FAILED, QUERY_TIMEOUT, QueryError
 
 POLL_FIRST_S, POLL_MAX_S = 0.25, 4.0
@@ -69,8 +70,7 @@ class AthenaQueryRunner:
             self._wait(qid, until)
             return self._rows(qid)
         except (BotoCoreError, ClientError) as e:
-            code = getattr(e, "response", {}).get("Error", {}).get("Code", type(e).__name__)
-            raise QueryError(QUERY_FAILED, f"Athena refused the call ({code})") from e
+            raise QueryError(QUERY_FAILED, f"Athena refused the call ({error_code(e)})") from e
 
     def _wait(self, qid: str, until: float) -> None:
         pause = POLL_FIRST_S

@@ -29,6 +29,7 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
 
+from costplan.adapters.aws_errors import error_code
 from costplan.services.invoice.export_ports import (
     EXPORT_EMPTY,
     EXPORT_MIXED_FORMATS,
@@ -131,8 +132,7 @@ class S3ExportLister:
                     key = uri.split("/", 3)[3]
                     manifests.append(_manifest(self.client.get_object(Bucket=bucket, Key=key)["Body"].read()))
         except (BotoCoreError, ClientError) as e:
-            code = getattr(e, "response", {}).get("Error", {}).get("Code", type(e).__name__)
-            raise ExportError(EXPORT_UNREADABLE, f"the export could not be listed ({code})") from e
+            raise ExportError(EXPORT_UNREADABLE, f"the export could not be listed ({error_code(e)})") from e
         return build_listing(uri_prefix, objects, manifests)
 
 
