@@ -12,16 +12,15 @@ import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from costplan_client.client import Auth, CostPlanClient, Job
 from costplan_client.errors import CostPlanError
 from costplan_client.numbers import parse_count, parse_number
-from costplan_client.output import OutputFormat, render, report_view
+from costplan_client.options import Auth, OutputFormat
 from costplan_contracts.enums import (
     Deployment,
     Precision,
@@ -32,6 +31,9 @@ from costplan_contracts.enums import (
     TrainingMethod,
     WorkloadType,
 )
+
+if TYPE_CHECKING:  # imported where used: `costplan --help` builds no contract model and loads no httpx
+    from costplan_client.client import CostPlanClient, Job
 
 INPUT_EXIT, FAILURE_EXIT = 2, 1
 # Short names people type for the workload types (the contract's own names are accepted too).
@@ -67,7 +69,9 @@ class Settings:
     profile: str | None
     fmt: OutputFormat | None
 
-    def client(self) -> CostPlanClient:
+    def client(self) -> "CostPlanClient":
+        from costplan_client.client import CostPlanClient
+
         return CostPlanClient(self.endpoint, auth=self.auth, region=self.region, profile=self.profile)
 
     def output(self) -> OutputFormat:
@@ -100,6 +104,8 @@ def _workload_type(text: str) -> WorkloadType:
 
 
 def _emit(result, settings: Settings) -> None:
+    from costplan_client.output import render
+
     model, extra = result if isinstance(result, tuple) else (result, [])
     render(model, settings.output(), Console(soft_wrap=False), extra)
 
@@ -124,7 +130,7 @@ def _run(ctx: typer.Context, call):
         _emit(result, settings)
 
 
-def quiet(client: CostPlanClient):
+def quiet(client: "CostPlanClient"):
     """In-process, the engine's own log lines go to stderr and only from ERROR up (see engine_logs_to_stderr)."""
     if client.local is None:
         return nullcontext()
@@ -280,7 +286,9 @@ def invoice_analyze(
     """Reconcile an AI bill and say what to change. One file up to 6 MB is analysed at once; a folder or a larger
     file is uploaded (in-process: read in place) and analysed as a report job, with progress bars."""
 
-    def call(client: CostPlanClient):
+    def call(client: "CostPlanClient"):
+        from costplan_client.client import Job
+
         with _progress() as bars:
             sending = bars.add_task("uploading", total=None)
 
@@ -296,7 +304,7 @@ def invoice_analyze(
     _run(ctx, call)
 
 
-def _finish(bars: Progress, job: Job, out: Path | None, show_report: bool):
+def _finish(bars: Progress, job: "Job", out: Path | None, show_report: bool):
     """Wait with a progress bar, download into ``out``; returns the job and, for the table views, its report's
     own table (from its JSON file, when the job made one)."""
     task = bars.add_task("analysing" if out is None else "report", total=1.0)
@@ -306,6 +314,8 @@ def _finish(bars: Progress, job: Job, out: Path | None, show_report: bool):
             bars.console.print(f"wrote {p}", markup=False, highlight=False)
     extra = []
     if show_report and any(f.format is ReportFormat.JSON for f in final.files):
+        from costplan_client.output import report_view
+
         extra.append(report_view(json.loads(job.files([ReportFormat.JSON])[ReportFormat.JSON])))
     return final, extra
 
@@ -369,7 +379,7 @@ def report_generate(
                             [_detail("--formats", f"{bad or formats!r}: use json, csv, markdown, html")]))
     body = report_body(doc, wanted, title, kind)
 
-    def call(client: CostPlanClient):
+    def call(client: "CostPlanClient"):
         with _progress() as bars:
             return _finish(bars, client.generate_report(body), out, False)
 

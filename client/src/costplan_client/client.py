@@ -23,7 +23,6 @@ import os
 import random
 import time
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from costplan_client.errors import ApiError, CostPlanError, ErrorDetail, JobFailed, validation_error
+from costplan_client.options import Auth
 from costplan_client.transport import LOCAL_BASE_URL, LocalTransport
 from costplan_contracts.assist import (
     AssistExplainRequest,
@@ -58,12 +58,6 @@ FILE_PATH = "/api/v1/report/{report_id}/files/{format}"
 TERMINAL = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
 ProgressCallback = Callable[[float], None]
-
-
-class Auth(StrEnum):
-    IAM = "iam"  # SigV4 from the standard AWS credential chain (AuthMode=IAM, the template's default)
-    JWT = "jwt"  # Authorization: Bearer $COSTPLAN_TOKEN (AuthMode=JWT)
-    NONE = "none"  # make run (loopback, no authorizer)
 
 
 def _loopback(url: str) -> bool:

@@ -10,10 +10,10 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from pydantic import BaseModel
 
+from costplan_client.options import OutputFormat
 from costplan_contracts.copilot import CopilotResponse
 from costplan_contracts.enums import ReportFormat
 from costplan_contracts.invoice import AnalyzeResponse, SimulateResponse
@@ -24,13 +24,6 @@ from costplan_contracts.rank_catalog import RankCatalogResponse
 from costplan_contracts.report import ReportJob
 
 EXTENSIONS = {ReportFormat.JSON: "json", ReportFormat.CSV: "csv", ReportFormat.MARKDOWN: "md", ReportFormat.HTML: "html"}
-
-
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-    MARKDOWN = "markdown"
 
 
 @dataclass
