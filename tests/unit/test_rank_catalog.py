@@ -183,3 +183,21 @@ def test_ranking_agrees_with_a_plain_python_oracle(seed, monkeypatch):
     monkeypatch.setattr(rc, "offerings", lambda w: tuple(shuffled))
     again = rank(constraints={"monthly_budget_usd": budget, "pricing_unit": "per_audio_hour"}, top_k=top_k)
     assert [(r.provider, r.offering) for r in again.rows] == [(r.provider, r.offering) for r in out.rows]
+
+
+def test_below_the_entry_no_function_takes_the_pydantic_request():
+    """rank_catalog turns the request into a frozen CatalogQuery once; every helper takes domain values."""
+    import dataclasses
+    import inspect
+
+    import costplan.services.catalog_rank.rank as rc
+
+    takes_request = [name for name, fn in inspect.getmembers(rc, inspect.isfunction)
+                     if fn.__module__ == rc.__name__ and name != "rank_catalog"
+                     and any(p.annotation is RankCatalogRequest for p in inspect.signature(fn).parameters.values())]
+    assert takes_request == []
+    q = rc.CatalogQuery.of(RankCatalogRequest.model_validate(
+        {**STT, "constraints": {"attributes": {"Language": "EN"}, "providers": ["OpenAI"]}}))
+    assert q.attributes == {"language": "en"} and q.providers == ("OpenAI",) and q.requested_unit == "per_audio_minute"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.top_k = 1

@@ -7,6 +7,7 @@ through the shared fallback chain (``costplan.services.plan``'s ``run_chain``).
 """
 
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -48,6 +49,34 @@ from costplan_contracts.ranking import ExclusionExample, ExclusionGroup
 
 
 @dataclass(frozen=True)
+class CatalogQuery:
+    """A rank/catalog request as plain domain values, built once at the entry: below it no pydantic request travels."""
+
+    workload_type: WorkloadType
+    quantity: float  # the month's quantity, in quantity_unit
+    quantity_unit: str
+    output_token_share: float | None  # llm_tokens only (required there)
+    factors: dict[str, float]  # cross-dimension conversion factor name -> value, as supplied
+    attributes: dict[str, str]  # required offering attributes, lower-cased
+    budget_usd: float | None
+    requested_unit: str  # constraints.pricing_unit, else the quantity's unit
+    providers: tuple[str, ...] | None  # the allow-list as given (None: any)
+    exclude_providers: tuple[str, ...]
+    top_k: int
+
+    @classmethod
+    def of(cls, req: RankCatalogRequest) -> Self:
+        c = req.constraints
+        return cls(workload_type=req.workload_type, quantity=req.quantity.value, quantity_unit=req.quantity.unit.value,
+                   output_token_share=req.output_token_share,
+                   factors={k.value: v for k, v in req.conversion_factors.items()},
+                   attributes={k.lower(): v.lower() for k, v in c.attributes.items()}, budget_usd=c.monthly_budget_usd,
+                   requested_unit=(c.pricing_unit or req.quantity.unit).value,
+                   providers=None if c.providers is None else tuple(c.providers),
+                   exclude_providers=tuple(c.exclude_providers), top_k=req.top_k)
+
+
+@dataclass(frozen=True)
 class _Priced:
     offers: tuple[ServiceOffering, ...]
     price: np.ndarray  # USD per native unit (llm_tokens: blended at the stated output share)
@@ -57,28 +86,26 @@ class _Priced:
     attr_unstated: int
 
 
-def _price(o: ServiceOffering, req: RankCatalogRequest) -> float:
-    if req.workload_type != WorkloadType.LLM_TOKENS:
+def _price(o: ServiceOffering, q: CatalogQuery) -> float:
+    if q.workload_type != WorkloadType.LLM_TOKENS:
         return o.price
-    s = req.output_token_share
+    s = q.output_token_share
     parts = [(1 - s, o.input_price), (s, o.output_price)]
     if any(share > 0 and p is None for share, p in parts):
         return float("nan")
     return sum(share * p for share, p in parts if share > 0)
 
 
-def _priced(offers: tuple[ServiceOffering, ...], req: RankCatalogRequest) -> _Priced:
-    factors = {k.value: v for k, v in req.conversion_factors.items()}
-    q = req.quantity
-    price = np.array([_price(o, req) for o in offers], dtype=float)
+def _priced(offers: tuple[ServiceOffering, ...], q: CatalogQuery) -> _Priced:
+    price = np.array([_price(o, q) for o in offers], dtype=float)
     native_qty = np.full(len(offers), np.nan)
     used: list[str | None] = []
     blocked = np.zeros(len(offers), np.int8)
-    wanted = {k.lower(): v.lower() for k, v in req.constraints.attributes.items()}
+    wanted = q.attributes
     unstated = 0
     for i, o in enumerate(offers):
         unit = UNITS[o.unit]
-        conv = quantity_in(q.value, q.unit.value, unit.dimension, factors)
+        conv = quantity_in(q.quantity, q.quantity_unit, unit.dimension, q.factors)
         used.append(conv[1] if conv else None)
         if conv is None:
             blocked[i] = Reason.UNIT_INCOMPATIBLE
@@ -116,12 +143,12 @@ def _candidates(p: _Priced, providers: tuple[str, ...]) -> Candidates:
     )
 
 
-def _spec(req: RankCatalogRequest, requested: str, allowed, excluded) -> ChainSpec:
-    factors = {k.value: v for k, v in req.conversion_factors.items()}
+def _spec(q: CatalogQuery, allowed, excluded) -> ChainSpec:
+    requested = q.requested_unit
     dim = UNITS[requested].dimension
     linked = {u for u, unit in UNITS.items()
-              if unit.dimension == dim or cross_factor(unit.dimension, dim, factors) is not None}
-    budget = req.constraints.monthly_budget_usd
+              if unit.dimension == dim or cross_factor(unit.dimension, dim, q.factors) is not None}
+    budget = q.budget_usd
     return ChainSpec(
         strict=Constraints(budget_usd=budget if budget is not None else float("inf"),
                            admitted_units=np.array([u == requested for u in UNITS]),
@@ -146,18 +173,18 @@ def _normalised(o: ServiceOffering, price: float, requested: str, factors: dict[
     return price / UNITS[o.unit].quantity * per * UNITS[requested].quantity, name
 
 
-def _row(rank: int, j: int, p: _Priced, cost: float, req: RankCatalogRequest, requested: str) -> CatalogRow:
+def _row(rank: int, j: int, p: _Priced, cost: float, q: CatalogQuery) -> CatalogRow:
     o = p.offers[j]
-    factors = {k.value: v for k, v in req.conversion_factors.items()}
+    requested, factors = q.requested_unit, q.factors
     normalised, norm_factor = _normalised(o, p.price[j], requested, factors)
     factor = p.factor[j] or norm_factor
-    budget = req.constraints.monthly_budget_usd
+    budget = q.budget_usd
     note = o.note
-    if req.workload_type == WorkloadType.LLM_TOKENS:
-        note = (f"blended at output_token_share {req.output_token_share:g}: input ${o.input_price}/1M, "
+    if q.workload_type == WorkloadType.LLM_TOKENS:
+        note = (f"blended at output_token_share {q.output_token_share:g}: input ${o.input_price}/1M, "
                 f"output ${o.output_price}/1M")
     return CatalogRow(
-        rank=rank, provider=o.provider, service=o.service, offering=o.offering, workload_type=req.workload_type,
+        rank=rank, provider=o.provider, service=o.service, offering=o.offering, workload_type=q.workload_type,
         tier=o.tier, attributes=o.attributes, native_unit=PricingUnit(o.unit), native_price_usd=sig(p.price[j]),
         normalised_unit=PricingUnit(requested), normalised_price_usd=sig(normalised),
         conversion=None if factor is None else ConversionUsed(factor=ConversionFactor(factor), value=factors[factor]),
@@ -168,21 +195,21 @@ def _row(rank: int, j: int, p: _Priced, cost: float, req: RankCatalogRequest, re
     )
 
 
-def _warnings(rows: list[CatalogRow], p: _Priced, req: RankCatalogRequest, warn: WarningCollector) -> None:
+def _warnings(rows: list[CatalogRow], p: _Priced, q: CatalogQuery, warn: WarningCollector) -> None:
     if used := sorted({r.conversion.factor.value for r in rows if r.conversion}):
         warn.add(WarningCode.CROSS_DIMENSION_FACTOR_USED, "conversion_factors",
-                 f"Some rows were converted across dimensions with {', '.join(f'{u}={req.conversion_factors[ConversionFactor(u)]:g}' for u in used)}; "
+                 f"Some rows were converted across dimensions with {', '.join(f'{u}={q.factors[u]:g}' for u in used)}; "
                  "their costs are only as good as that factor.",
                  "Measure the factor on your own traffic.", Severity.INFO)
     incompatible = int(np.count_nonzero(p.blocked == Reason.UNIT_INCOMPATIBLE))
     if incompatible:
-        dims = sorted({UNITS[o.unit].dimension.name.lower() for o, b in zip(p.offers, p.blocked)
+        dims = sorted({UNITS[o.unit].dimension.name.lower() for o, b in zip(p.offers, p.blocked, strict=True)
                        if b == Reason.UNIT_INCOMPATIBLE})
-        qdim = UNITS[req.quantity.unit.value].dimension
+        qdim = UNITS[q.quantity_unit].dimension
         names = sorted(n for n, (a, b) in FACTORS.items() if qdim in (a, b)
                        and {a.name.lower(), b.name.lower()} & set(dims))
         warn.add(WarningCode.CONVERSION_FACTOR_MISSING, "conversion_factors",
-                 f"{incompatible} offerings are priced in {', '.join(dims)}, which {req.quantity.unit.value} does not "
+                 f"{incompatible} offerings are priced in {', '.join(dims)}, which {q.quantity_unit} does not "
                  "convert to without a factor; they were excluded.",
                  f"Supply conversion_factors ({', '.join(names) or 'none links these dimensions'}) to rank them.")
     if tiered := [r for r in rows if r.tier]:
@@ -190,13 +217,13 @@ def _warnings(rows: list[CatalogRow], p: _Priced, req: RankCatalogRequest, warn:
                  f"{len(tiered)} ranked rows are one tier of a tiered or volume-discounted price "
                  f"({', '.join(f'{r.provider}/{r.offering} [{r.tier}]' for r in tiered[:3])}); each tier ranks as its own row.",
                  "Check which tier your volume and commitment actually reach.", Severity.INFO)
-    if p.attr_unstated and req.constraints.attributes:
+    if p.attr_unstated and q.attributes:
         warn.add(WarningCode.ATTRIBUTE_UNSTATED, "constraints.attributes",
                  f"{p.attr_unstated} offerings do not state every requested attribute; they were kept.",
                  "Check those offerings' documentation for the attribute.", Severity.INFO)
-    if req.workload_type == WorkloadType.LLM_TOKENS and rows:
+    if q.workload_type == WorkloadType.LLM_TOKENS and rows:
         warn.add(WarningCode.BLENDED_AT_STATED_SHARE, "output_token_share",
-                 f"LLM prices are blended at your output_token_share of {req.output_token_share:g} (no default mix).",
+                 f"LLM prices are blended at your output_token_share of {q.output_token_share:g} (no default mix).",
                  "Use POST /api/v1/plan/llm for the per-direction breakdown.", Severity.INFO)
 
 
@@ -205,37 +232,37 @@ def rank_catalog(req: RankCatalogRequest) -> RankCatalogResponse:
         raise RequestRejected("output_token_share is required for llm_tokens", [FieldError(
             "output_token_share", "required for llm_tokens: input and output prices differ and CostPlan never "
                                   "assumes a default mix")])
+    q = CatalogQuery.of(req)
     warn = WarningCollector()
-    c = req.constraints
-    wtype = req.workload_type.value
+    wtype = q.workload_type.value
     offers = offerings(wtype)
-    requested = (c.pricing_unit or req.quantity.unit).value
+    requested = q.requested_unit
     providers = _universe()
-    budget_zero_warning(c.monthly_budget_usd, warn)
-    allowed, excluded = provider_masks(providers, c.providers, c.exclude_providers, warn)
+    budget_zero_warning(q.budget_usd, warn)
+    allowed, excluded = provider_masks(providers, q.providers, q.exclude_providers, warn)
     offered_by = sorted(providers_by_workload()[wtype])
     extra: dict[ReasonCode, ExclusionGroup] = {}
-    if c.providers is not None:
-        unsupported = sorted({p.lower() for p in c.providers} & set(providers) - set(offered_by))
+    if q.providers is not None:
+        unsupported = sorted({p.lower() for p in q.providers} & set(providers) - set(offered_by))
         if unsupported:
             extra[ReasonCode.PROVIDER_WORKLOAD_UNSUPPORTED] = ExclusionGroup(count=len(unsupported), examples=[
                 ExclusionExample(provider=pid, model="*", detail=f"offers no {wtype}") for pid in unsupported[:5]])
-    p = _priced(offers, req)
+    p = _priced(offers, q)
     cands = _candidates(p, providers)
-    outcome = run_chain(cands, Workload(0.0, 0.0, 0.0), _spec(req, requested, allowed, excluded), providers, req.top_k)
+    outcome = run_chain(cands, Workload(0.0, 0.0, 0.0), _spec(q, allowed, excluded), providers, q.top_k)
     result = outcome.result
-    rows = [_row(rank, int(j), p, float(result.cost[j]), req, requested)
+    rows = [_row(rank, int(j), p, float(result.cost[j]), q)
             for rank, j in enumerate(result.order.tolist(), start=1)]
     if rows and outcome.final_step == FallbackStep.RELAX_UNIT:
         warn.add(WarningCode.UNIT_CONVERTED, "constraints.pricing_unit",
                  f"Not every ranked offering is priced natively in {requested}; see normalised_price_usd and "
                  "conversion on each row.", "Compare normalised prices, not native ones.", Severity.INFO)
     elif rows and outcome.final_step != FallbackStep.STRICT:
-        relaxed_warnings(outcome.final_step, rows, c.monthly_budget_usd, outcome.strict_providers, warn,
+        relaxed_warnings(outcome.final_step, rows, q.budget_usd, outcome.strict_providers, warn,
                          offered_by=offered_by if outcome.final_step == FallbackStep.RELAX_PROVIDER else None)
     if not rows:
         no_candidates_warning(len(offers), warn)
-    _warnings(rows, p, req, warn)
+    _warnings(rows, p, q, warn)
     names = np.argsort(np.array([providers.index(o.provider) for o in offers]) * (len(offers) + 1)
                        + cands.model_key, kind="stable") if offers else np.zeros(0, np.int64)
     sources: dict[tuple[str, str], int] = {}
