@@ -9,6 +9,8 @@
 2. Trim the map to the entries that match a genai-prices offering (``crosscheck.trim`` + ``match``), and write
    them to ``tools/data/litellm_extract.json`` (committed: it is what tests and the artifact test rebuild from).
 3. Build ``layers/engine/src/costplan/catalog/data/llm_offerings.json`` and print the match rate.
+
+``--offline`` skips 1 and 2: it rebuilds the artifact from the installed genai-prices and the committed extract.
 """
 
 import argparse
@@ -72,11 +74,32 @@ def render_extract(doc: dict) -> str:
     return "\n".join(lines + [",\n".join(items), "}}"]) + "\n"
 
 
+def summary_line(catalog: dict, out) -> str:
+    names = " + ".join(f"{s['name']} {s['version']} ({s['as_of']})" for s in catalog["sources"])
+    line = f"wrote {len(catalog['offerings'])} offerings from {names}; catalog as_of {catalog['as_of']} to {out}"
+    if cc := catalog.get("cross_check"):
+        line += (f"\ncross-check vs LiteLLM: matched {cc['matched']}/{cc['mappable']} offerings of mapped providers "
+                 f"(match rate {cc['match_rate']:.1%}); compared {cc['compared']}, agree within "
+                 f"{X.TOLERANCE:.0%} {cc['agree']} ({cc['agreement_rate']:.1%}), disagree {cc['disagree']} "
+                 f"(primary newer {cc['primary_newer']}, second newer {cc.get('second_newer', 0)}, "
+                 f"undetermined {cc['undetermined']}); "
+                 f"extended context windows priced from LiteLLM tiers: {cc['extended_context']}; context windows "
+                 f"filled from LiteLLM where genai-prices has none: {cc['context_window_from_second']}")
+    return line
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
     parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--offline", action="store_true",
+                        help=f"no download: rebuild from the installed genai-prices and the committed {EXTRACT.name}")
     args = parser.parse_args(argv)
+    if args.offline:
+        catalog = build_llm.build(args.as_of, second=json.loads(EXTRACT.read_text(encoding="utf-8")))
+        build_llm.ARTIFACT.write_text(build_llm.render(catalog), encoding="utf-8")
+        print(summary_line(catalog, build_llm.ARTIFACT))
+        return
     full = read_map(fetch_wheel(args.cache or cache_dir()))
     primary = build_llm.build(args.as_of)  # offerings to match against
     doc = X.extract(full, primary["offerings"], f"litellm {LITELLM_VERSION}", LITELLM_VERSION, LITELLM_RELEASED,
@@ -85,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     catalog = build_llm.build(args.as_of, second=json.loads(EXTRACT.read_text(encoding="utf-8")))
     build_llm.ARTIFACT.write_text(build_llm.render(catalog), encoding="utf-8")
     print(f"LiteLLM {LITELLM_VERSION}: {len(full)} map entries, {len(doc['entries'])} matched kept in {EXTRACT}")
-    print(build_llm.summary_line(catalog, build_llm.ARTIFACT))
+    print(summary_line(catalog, build_llm.ARTIFACT))
 
 
 if __name__ == "__main__":

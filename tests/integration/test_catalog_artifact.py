@@ -2,7 +2,6 @@
 
 import json
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -11,16 +10,23 @@ from costplan.catalog import build_llm
 pytestmark = pytest.mark.integration
 
 
-def test_artifact_is_regenerated_from_the_installed_genai_prices():
+def test_artifact_is_regenerated_from_the_installed_genai_prices(tmp_path, monkeypatch, capsys):
+    """``python -m tools.build_catalog --offline`` (the committed LiteLLM extract, no download) rewrites the artifact
+    byte for byte."""
     import genai_prices
 
-    committed = json.loads(build_llm.ARTIFACT.read_text())
+    from tools import build_catalog
+
+    text = build_llm.ARTIFACT.read_text()
+    committed = json.loads(text)
     if committed["source_version"] != genai_prices.__version__:
         pytest.fail(f"artifact built from genai-prices {committed['source_version']}, installed "
                     f"{genai_prices.__version__}: run `make catalog AS_OF=YYYY-MM-DD`")
-    second = json.loads((Path(__file__).resolve().parents[2] / "tools" / "data" / "litellm_extract.json").read_text())
-    fresh = build_llm.render(build_llm.build(date.fromisoformat(committed["built_on"]), second=second))
-    assert fresh == build_llm.ARTIFACT.read_text()
+    out = tmp_path / "llm_offerings.json"
+    monkeypatch.setattr(build_llm, "ARTIFACT", out)
+    build_catalog.main(["--offline", "--as-of", committed["built_on"]])
+    assert out.read_text() == text
+    assert f"wrote {len(committed['offerings'])} offerings" in capsys.readouterr().out
 
 
 def test_no_missing_price_is_written_as_zero():

@@ -7,8 +7,9 @@ date, and writes ``data/llm_offerings.json``. The artifact records the genai-pri
 and the date, and a test regenerates it to prove it matches the pinned version.
 
 Run: ``python -m tools.build_catalog --as-of 2026-11-26`` (it fetches the pinned, hash-checked LiteLLM wheel for
-the second price source; see ``costplan.catalog.crosscheck``). The scheduled ``refresh_catalog`` function calls
-``build`` with freshly fetched genai-prices providers and the LiteLLM map.
+the second price source; see ``costplan.catalog.crosscheck``; ``--offline`` rebuilds from the committed extract).
+The scheduled ``refresh_catalog`` function calls ``build`` and ``render`` with freshly fetched genai-prices providers
+and the LiteLLM map, which is why this module ships in the layer; its command line lives in ``tools/``.
 
 Dates: the artifact's ``sources`` carry each source's snapshot date (genai-prices: its release date, or the fetch
 date for live data; LiteLLM: the wheel's release date, or the fetch date). Every offering carries ``price_as_of``,
@@ -29,7 +30,6 @@ What is resolved here and what is left to request time:
   ``second_source`` (``primary_prices``, ``evidence``); the service still warns PRICE_SOURCES_DISAGREE.
 """
 
-import argparse
 import csv
 import json
 from datetime import UTC, date, datetime, time
@@ -267,34 +267,3 @@ def render(catalog: dict) -> str:
     head = [f"{dump(k)}:{dump(v)}," for k, v in sorted(catalog.items()) if k != "offerings"]
     rows = [dump(o) for o in sorted(catalog["offerings"], key=offering_key)]
     return "{\n" + "\n".join(head) + '\n"offerings":[\n' + ",\n".join(rows) + "\n]}\n"
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Rebuild from the installed genai-prices and the committed LiteLLM extract (no network)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--as-of", type=date.fromisoformat, default=date.today())
-    parser.add_argument("--out", type=Path, default=ARTIFACT)
-    parser.add_argument("--second", type=Path, default=None, help="LiteLLM extract JSON (tools/data/litellm_extract.json)")
-    args = parser.parse_args(argv)
-    second = json.loads(args.second.read_text(encoding="utf-8")) if args.second else None
-    catalog = build(args.as_of, second=second)
-    args.out.write_text(render(catalog), encoding="utf-8")
-    print(summary_line(catalog, args.out))
-
-
-def summary_line(catalog: dict, out) -> str:
-    names = " + ".join(f"{s['name']} {s['version']} ({s['as_of']})" for s in catalog["sources"])
-    line = f"wrote {len(catalog['offerings'])} offerings from {names}; catalog as_of {catalog['as_of']} to {out}"
-    if cc := catalog.get("cross_check"):
-        line += (f"\ncross-check vs LiteLLM: matched {cc['matched']}/{cc['mappable']} offerings of mapped providers "
-                 f"(match rate {cc['match_rate']:.1%}); compared {cc['compared']}, agree within "
-                 f"{X.TOLERANCE:.0%} {cc['agree']} ({cc['agreement_rate']:.1%}), disagree {cc['disagree']} "
-                 f"(primary newer {cc['primary_newer']}, second newer {cc.get('second_newer', 0)}, "
-                 f"undetermined {cc['undetermined']}); "
-                 f"extended context windows priced from LiteLLM tiers: {cc['extended_context']}; context windows "
-                 f"filled from LiteLLM where genai-prices has none: {cc['context_window_from_second']}")
-    return line
-
-
-if __name__ == "__main__":
-    main()
