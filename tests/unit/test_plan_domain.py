@@ -1,6 +1,5 @@
 """Request -> domain values once: below the service entry nothing sees a pydantic request of the plan domain."""
 
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -121,13 +120,21 @@ def test_insights_and_plan_share_one_workload_builder():
 
 def test_domain_values_are_frozen_and_hashable():
     p = domain.plan_of(PlanLlmRequest.model_validate(PLAN_REQUESTS[2]))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         p.workload.input_tokens_per_month = 1.0  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         p.top_k = 3  # type: ignore[misc]
     assert hash(p) == hash(domain.plan_of(PlanLlmRequest.model_validate(PLAN_REQUESTS[2])))
     assert p.self_hosted.measured_throughput[0].precision == "fp8"
-    assert not any(isinstance(v, BaseModel) for v in dataclasses.astuple(p))
+
+    def leaves(value):
+        if isinstance(value, tuple):
+            for v in value:
+                yield from leaves(v)
+        else:
+            yield value
+
+    assert not any(isinstance(v, BaseModel) for v in leaves(p))
 
 
 def test_the_catalog_invariants_equal_the_per_request_computation():

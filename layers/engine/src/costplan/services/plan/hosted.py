@@ -1,6 +1,7 @@
 """Hosted LLM APIs as ranking candidates: model resolution and per-workload price resolution."""
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -150,8 +151,7 @@ def _tier_ends(starts: np.ndarray, prices: np.ndarray, w: Workload, output: bool
 NOTHING_STATED = Workload(0.0, 0.0)  # no context shares and no max_context_tokens: the tier shares run 0..1
 
 
-@dataclass(frozen=True)
-class DirectionPrices:
+class DirectionPrices(NamedTuple):  # a record (cheaper to define than a dataclass)
     """One price direction of the whole catalog, as every request starts from it (computed once per catalog)."""
 
     base: np.ndarray  # (n,) column 0: the price below every tier
@@ -166,8 +166,7 @@ class DirectionPrices:
     peak_rows: np.ndarray  # flatnonzero(peak_use)
 
 
-@dataclass(frozen=True)
-class HostedInvariants:
+class HostedInvariants(NamedTuple):  # a record (cheaper to define than a dataclass)
     """What hosted_block needs from the catalog and no request changes: built once per catalog and process."""
 
     tiered_rows: np.ndarray  # catalog indices of offerings with context-length tiers in some direction
