@@ -20,13 +20,11 @@ def _cost(prices: dict[str, float], w: Workload, fee: float) -> float:
     return total + requests * fee / 1e3
 
 
-def hosted_extras(cs: CandidateSet, j: int, w: Workload, total: float,
-                  money: Callable[[float], float]) -> dict:
-    """Extra fields of hosted row j (a candidate index), as plain data for the row validator."""
+def hosted_extras(cs: CandidateSet, j: int, w: Workload, total: float, money: Callable[[float], float],
+                  basis: list[PriceBasis], i: int, fee: float) -> dict:
+    """Extra fields of hosted row j (a candidate index; catalog offering i, its per-1k-request fee and price basis
+    as the row has them), as plain data for the row validator."""
     catalog, hb = cs.catalog, cs.hosted
-    i = int(hb.idx[j])
-    fee = float(catalog.request_per_1k[i])
-    basis = hb.basis(j)
     reasons, costs = [], [total]
     if PriceBasis.TIER_SHARE_ASSUMED in basis:
         reasons.append(PriceBasis.TIER_SHARE_ASSUMED)

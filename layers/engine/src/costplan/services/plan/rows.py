@@ -101,6 +101,8 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
     parts = {k: _floats(getattr(result, k), js) for k in ("cost", "input_usd", "output_usd", "cached_usd", "request_usd")}
     cw = _floats(catalog.context_window, idx)
     fee = catalog.request_per_1k[idx].tolist()
+    provider = [catalog.providers[c] for c in catalog.provider_code[idx].tolist()]
+    deprecated = catalog.deprecated[idx].tolist()
     unit = plan.constraints.pricing_unit
     factor = (conversion_factor(NATIVE_UNIT, unit.value)
               if unit.value != NATIVE_UNIT and convertible(NATIVE_UNIT, unit.value) else None)
@@ -110,7 +112,7 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
         total = parts["cost"][n]
         basis = hb.basis(j)
         plain.append({
-            "rank": rank, "provider": catalog.providers[catalog.provider_code[i]], "model": catalog.model[i],
+            "rank": rank, "provider": provider[n], "model": catalog.model[i],
             "canonical_model": catalog.canonical[i], "model_name": catalog.name[i], "monthly_cost_usd": money(total),
             "cost_breakdown": {"input_usd": money(parts["input_usd"][n]), "output_usd": money(parts["output_usd"][n]),
                                "cached_input_usd": money(parts["cached_usd"][n]),
@@ -123,12 +125,12 @@ def hosted_rows(ranked: list[tuple[int, int]], cs: CandidateSet, result: RankRes
                 "cache_read": None if p[2] is None else sig(p[2] * factor)},
             "effective_price_per_1m": _effective(total, plan), "effective_price_io_mix": io_mix,
             "over_budget_usd": _over_budget(total, plan), "context_window": None if cw[n] is None else int(cw[n]),
-            "deprecated": bool(catalog.deprecated[i]),
+            "deprecated": deprecated[n],
             "estimated": not is_exact(basis),
             "price_basis": basis,
             "provenance": {"source": catalog.price_source_of(i), "as_of": catalog.price_as_of[i] if catalog.price_as_of
                            else catalog.as_of, "url": catalog.url_of[i]},
-            **hosted_extras(cs, j, plan.workload, total, money),
+            **hosted_extras(cs, j, plan.workload, total, money, basis, i, fee[n]),
         })
     return dict(zip(js, _ROWS.validate_python(plain), strict=True))
 
