@@ -23,7 +23,8 @@ print(json.dumps({{"status": status, "modules": sorted(sys.modules)}}))
 
 # Each is needed only by self-hosted rows, an unknown model or provider, or a refreshed-snapshot bucket.
 NOT_ON_THE_HOSTED_PATH = ("costplan.catalog.selfhosted", "costplan.core.throughput", "costplan.services.plan.selfhosted",
-                          "costplan.services.plan.llm_selfhosted", "difflib", "numpy.ma", "csv", "boto3",
+                          "costplan.services.plan.llm_selfhosted", "costplan.catalog.canonical", "difflib",
+                          "numpy.ma", "csv", "boto3",
                           "opentelemetry.sdk")
 
 

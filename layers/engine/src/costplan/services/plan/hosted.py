@@ -5,7 +5,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from costplan.catalog.canonical import canonical_id
 from costplan.catalog.llm import LlmCatalog
 from costplan.core.pricing import blend_tiers
 from costplan.services.errors import FieldError, RequestRejected
@@ -69,6 +68,9 @@ def resolve_model(catalog: LlmCatalog, requested: str, extra_ids: set[str] = fro
     key = requested.strip().lower()
     if key in catalog.aliases:
         return catalog.aliases[key]
+    # lazy: cold start, the canonical-id rules (a dozen regexes) are needed only for a name that is not an alias
+    from costplan.catalog.canonical import canonical_id
+
     guess = canonical_id(key)
     if guess in catalog.canonical_offerings or guess in extra_ids:
         return guess
