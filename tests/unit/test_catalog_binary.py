@@ -99,3 +99,15 @@ def test_the_bundled_catalog_does_not_parse_the_json_when_a_binary_matches(sourc
 
     monkeypatch.setattr(llm, "from_json_bytes", no_json)
     assert len(llm.bundled_catalog()) > 1000
+
+
+def test_the_layer_build_command_writes_a_binary_the_loader_takes(source, tmp_path):
+    """What layers/engine/Makefile runs (python -m costplan.catalog.binary DATA_DIR) in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "costplan.catalog.binary", str(source.parent)], check=True,
+                   capture_output=True, timeout=120)
+    assert binary.packaged_path(source).is_file()
+    loaded, where = binary.load(source, llm.from_json_bytes)
+    assert where == "packaged" and len(loaded) == len(llm.from_json_bytes(source.read_bytes()))

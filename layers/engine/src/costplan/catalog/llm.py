@@ -90,6 +90,23 @@ class LlmCatalog:
     def __len__(self) -> int:
         return len(self.model)
 
+    # Pickling (catalog/binary.py): the ~1,000 small index arrays of canonical_offerings travel as one flat array
+    # and their lengths, since unpickling each small array on its own costs several ms at cold start.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        groups = state.pop("canonical_offerings")
+        keys = tuple(groups)
+        flat = np.concatenate([groups[k] for k in keys]) if keys else np.zeros(0, np.int64)
+        state["_canonical_packed"] = (keys, np.array([groups[k].size for k in keys], np.int64), flat)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        keys, sizes, flat = state.pop("_canonical_packed")
+        parts = np.split(flat, np.cumsum(sizes)[:-1]) if keys else []
+        state["canonical_offerings"] = dict(zip(keys, parts, strict=True))
+        self.__dict__.update(state)
+
     def price_source_of(self, i: int) -> str:
         """The source offering ``i`` is priced from: the second one where a dated announcement made it win."""
         quote = (self.disagreements or {}).get(i)
