@@ -66,12 +66,23 @@ def _imports(name: str, path: Path) -> list[tuple[str, str | None, int]]:
     return out
 
 
+def _lazy_surface(path: Path) -> dict[str, str]:
+    """A package's PEP 562 surface (``_SURFACE = {name: submodule}``): the module a name is resolved from."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "_SURFACE" for t in node.targets):
+            return ast.literal_eval(node.value)
+    return {}
+
+
 def _graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    surfaces = {name: _lazy_surface(path) for name, path in modules.items() if path.name == "__init__.py"}
     graph = {}
     for name, path in modules.items():
         ancestors = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
         deps = set()
         for base, attr, _ in _imports(name, path):
+            if attr in surfaces.get(base, {}):  # a lazily resolved name: the edge is to the module it comes from
+                base, attr = f"{base}.{surfaces[base][attr]}", None
             target = f"{base}.{attr}" if attr and f"{base}.{attr}" in modules else base
             parts = target.split(".")
             for i in range(1, len(parts) + 1):
@@ -96,6 +107,10 @@ def test_the_cycle_finder_finds_a_cycle_through_a_lazy_import():
     assert _cycle({"a": {"b"}, "b": set()}) is None
     modules = {"pkg.x": SRC / "costplan" / "__init__.py"}  # no imports: no edges
     assert _graph(modules) == {"pkg.x": set()}
+    # a name taken from the plan package's lazy surface is an edge to the module that defines it
+    graph = _graph(_modules())
+    assert "costplan.services.plan.rows" in graph["costplan.services.invoice.findings"]
+    assert "costplan.services.plan.llm" in graph["costplan.services.training.estimate"]
 
 
 def test_no_costplan_module_imports_another_in_a_cycle():
