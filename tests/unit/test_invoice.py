@@ -425,3 +425,25 @@ def test_an_export_folder_is_one_dataset_numbered_across_its_files(tmp_path):
 def test_each_aggregate_row_gets_one_line_status_of_the_contract_enum(over, status):
     row = {"kind": "input_tokens", "m0": "gpt-4o", "provider": "OpenAI", "billed_cost": 1.0, "row_count": 3, **over}
     assert classify(row).status is status  # the enum member itself, not a look-alike string
+
+
+def test_below_simulate_no_function_takes_the_pydantic_scenario():
+    """simulate turns each Scenario into a frozen WhatIf once; the scenario arithmetic takes those values."""
+    import dataclasses
+    import importlib
+    import inspect
+
+    from costplan_contracts.invoice import Scenario
+
+    S = importlib.import_module("costplan.services.invoice.simulate")  # the package's simulate() shadows the name
+    entry = {"simulate", "scenario_id"}  # scenario_id hashes the request's scenarios as given (replayable id)
+    takes_request = [name for name, fn in inspect.getmembers(S, inspect.isfunction)
+                     if fn.__module__ == S.__name__ and name not in entry
+                     and any(p.annotation is Scenario for p in inspect.signature(fn).parameters.values())]
+    assert takes_request == []
+    w = S.WhatIf.of(Scenario.model_validate({"action": "move_to_self_hosted", "model": "llama-3.1-8b-instruct",
+                                             "avg_input_tokens": 500, "avg_output_tokens_per_request": 200,
+                                             "pricing_model": "spot"}))
+    assert (w.avg_input_tokens_per_request, w.avg_output_tokens_per_request, w.pricing_model) == (500, 200, "spot")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        w.share = 1.0

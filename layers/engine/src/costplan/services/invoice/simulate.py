@@ -3,6 +3,7 @@
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Self
 
 from costplan.catalog.billing import batch_discounts
 from costplan.catalog.selfhosted import get_selfhosted_catalog
@@ -30,6 +31,31 @@ class _Group:
         return f"{self.provider}/{self.model}/{self.kind}"
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """One scenario as plain values, built once at the entry from the request's ``Scenario``: below ``simulate`` no
+    pydantic request travels."""
+
+    action: ScenarioAction
+    from_provider: str | None
+    to: str | None
+    share: float | None
+    rate: float | None
+    pct: float | None
+    pricing_model: str | None  # the PricingModel's value
+    model: str | None
+    instance_type: str | None
+    avg_input_tokens_per_request: float | None
+    avg_output_tokens_per_request: float | None
+
+    @classmethod
+    def of(cls, s: Scenario) -> Self:
+        return cls(action=s.action, from_provider=s.from_provider, to=s.to, share=s.share, rate=s.rate, pct=s.pct,
+                   pricing_model=s.pricing_model.value if s.pricing_model else None, model=s.model,
+                   instance_type=s.instance_type, avg_input_tokens_per_request=s.avg_input_tokens_per_request,
+                   avg_output_tokens_per_request=s.avg_output_tokens_per_request)
+
+
 PRICED_ACTIONS = {ScenarioAction.SWITCH_PROVIDER, ScenarioAction.SWITCH_MODEL, ScenarioAction.CACHE_HIT_RATE,
                   ScenarioAction.COMMITMENT, ScenarioAction.MOVE_TO_SELF_HOSTED}
 
@@ -45,7 +71,7 @@ def _token_price(provider: str, model: str, kind: str) -> float | None:
     return q.price if q else None
 
 
-def _apply(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+def _apply(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
     a = s.action
     na = lambda note: warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field, note, "Check the scenario's parameters.")
     if a == ScenarioAction.VOLUME_GROWTH:
@@ -121,7 +147,7 @@ def _apply(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str
     return _self_hosted(s, groups, warn, field)
 
 
-def _self_hosted(s: Scenario, groups: list[_Group], warn: WarningCollector, field: str):
+def _self_hosted(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str):
     cat = get_selfhosted_catalog()
     if not (s.model and s.avg_input_tokens_per_request and s.avg_output_tokens_per_request):
         warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field,
@@ -143,7 +169,7 @@ def _self_hosted(s: Scenario, groups: list[_Group], warn: WarningCollector, fiel
     requests = inp / s.avg_input_tokens_per_request
     avg = requests / SECONDS_PER_MONTH
     scope = scope_rows(cat, {model}, ["bf16", "fp8"], [s.instance_type] if s.instance_type else None)
-    pricing = (s.pricing_model.value if s.pricing_model else "on_demand")
+    pricing = s.pricing_model or "on_demand"
     shape = Shape(s.avg_input_tokens_per_request, s.avg_output_tokens_per_request)
     sized = size(cat, scope, Traffic(avg, avg * 2.0, shape), pricing, 0.7)
     ok = [k for k in range(scope.rows.size) if sized.blocked[k] == 0]
@@ -171,8 +197,9 @@ def simulate(analysis: AnalyzeResponse, scenarios: list[Scenario]) -> SimulateRe
                  "Convert to one currency upstream.")
     base = [_Group(g.provider, g.model, g.usage_kind.value, g.quantity / months, g.effective_cost / months)
             for g in analysis.line_groups if g.currency == cur]
+    whatifs = [WhatIf.of(scenario) for scenario in scenarios]  # the request's scenarios, as values, once
     groups, steps = list(base), []
-    for i, s in enumerate(scenarios):
+    for i, s in enumerate(whatifs):
         before = sum(g.cost for g in groups)
         if cur != "USD" and s.action in PRICED_ACTIONS:
             warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, f"scenarios[{i}]",
