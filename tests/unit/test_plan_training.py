@@ -229,3 +229,19 @@ def test_fp8_is_refused_on_gpus_without_fp8_tensor_cores():
     out = plan(precision="fp8", instance_types=["p4d.24xlarge", "p5.48xlarge"], include_managed=False)
     assert [o.label for o in out.options] == ["p5.48xlarge"]
     assert out.exclusions.by_reason[ReasonCode.PRECISION_UNSUPPORTED].examples[0].model == "p4d.24xlarge"
+
+
+def test_only_the_entry_reads_the_pydantic_request():
+    """plan_training turns the request into a frozen Job and LifecyclePlan (``_job``, ``_lifecycle``) once; every other
+    function takes those values."""
+    import dataclasses
+    import inspect
+
+    import costplan.services.training.estimate as svc
+    from costplan_contracts.plan_training import PlanTrainingRequest
+
+    readers = sorted(name for name, fn in inspect.getmembers(svc, inspect.isfunction) if fn.__module__ == svc.__name__
+                     and any(p.annotation is PlanTrainingRequest for p in inspect.signature(fn).parameters.values()))
+    assert readers == ["_job", "_lifecycle", "plan_training"]
+    assert dataclasses.fields(svc.Job) and svc.Job.__dataclass_params__.frozen
+    assert svc.LifecyclePlan.__dataclass_params__.frozen
