@@ -105,7 +105,7 @@ def _declined(variable: BreakEvenVariable, why: str) -> BreakEven:
 
 
 def _plan_llm(req: AssistExplainRequest, warn: WarningCollector) -> AssistExplainResponse:
-    from costplan.services.plan.llm import plan_llm
+    from costplan.services.plan import plan_llm  # lazy: cold start, an explanation imports only its endpoint's domain
 
     request = req.plan_llm
     result = plan_llm(request) if request is not None else req.plan_llm_result
@@ -137,7 +137,7 @@ def _plan_llm(req: AssistExplainRequest, warn: WarningCollector) -> AssistExplai
 
 
 def _rank_catalog(req: AssistExplainRequest, warn: WarningCollector) -> AssistExplainResponse:
-    from costplan.services.catalog_rank.rank import rank_catalog
+    from costplan.services.catalog_rank import rank_catalog  # lazy: as _plan_llm
 
     request = req.rank_catalog
     result = rank_catalog(request) if request is not None else req.rank_catalog_result
@@ -171,7 +171,7 @@ def _rank_catalog(req: AssistExplainRequest, warn: WarningCollector) -> AssistEx
 
 
 def _plan_scaling(req: AssistExplainRequest, warn: WarningCollector) -> AssistExplainResponse:
-    from costplan.services.plan.scaling import plan_scaling
+    from costplan.services.plan import plan_scaling  # lazy: as _plan_llm
 
     request = req.plan_scaling
     result = plan_scaling(request) if request is not None else req.plan_scaling_result

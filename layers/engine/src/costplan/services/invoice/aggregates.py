@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from costplan.services.invoice.findings import CATALOG_CURRENCY, findings
 from costplan.services.invoice.models import first_model, gpu_instances
 from costplan.services.invoice.rules import EVIDENCE_ROWS, MODEL_COLUMNS
-from costplan.services.plan.rows import money, sig
+from costplan.services.plan import money, sig
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import ROW_ERRORS_MAX
 from costplan_contracts.enums import ChargeCategory, InvoiceFormat, LineStatus, Severity, UsageKind, WarningCode
