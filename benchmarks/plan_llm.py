@@ -114,6 +114,46 @@ def engine(n: int = 2000, catalog=None) -> Timings:
     return _timed(lambda: plan_llm(req, catalog), n)
 
 
+def breakdown(n: int = 1000) -> dict[str, float]:
+    """Where a warm handler call goes, in CPU ms (median per call): the layers measured interleaved, call by call,
+    so the shared VM's load drifts over all of them alike. ``handler`` is the Lambda entry; ``adapter`` the same
+    app through a plain Mangum adapter (no Powertools decorators, no EMF flush); ``engine`` the service;
+    ``log_line`` the one warnings log line and its metric; ``to_json`` pydantic-core serializing the response."""
+    from mangum import Mangum
+
+    from costplan.adapters.observability import log_warnings, metrics
+    from costplan.services.plan import plan_llm
+    from costplan_contracts.plan_llm import PlanLlmRequest
+    from tools.template import load_function_module
+
+    module = load_function_module("functions/plan_llm")
+    adapter, ev = Mangum(module.app, lifespan="off"), event()
+    req = PlanLlmRequest.model_validate(BODY)
+    result = plan_llm(req)
+
+    def bare() -> None:
+        adapter(ev, CTX)
+        metrics.metric_set.clear()  # what the decorator's flush would have emptied
+
+    def log_line() -> None:
+        log_warnings(module.ROUTE, result.warnings)
+        metrics.metric_set.clear()
+
+    layers = {"handler": lambda: module.handler(ev, CTX), "adapter": bare, "engine": lambda: plan_llm(req),
+              "log_line": log_line, "to_json": lambda: result.__pydantic_serializer__.to_json(result, by_alias=True)}
+    cpu: dict[str, list[float]] = {k: [] for k in layers}
+    with _StdoutToDevnull():
+        for call in layers.values():
+            for _ in range(50):
+                call()
+        for _ in range(n):
+            for k, call in layers.items():
+                c = time.thread_time()
+                call()
+                cpu[k].append((time.thread_time() - c) * 1e3)
+    return {k: statistics.median(v) for k, v in cpu.items()}
+
+
 def synthetic_catalog(size: int = 100_000):
     """The bundled offerings repeated under new model ids (``<model>~s<k>``) until ``size`` candidates."""
     from costplan.catalog.llm import bundled_document, from_document
@@ -264,6 +304,11 @@ def main() -> None:
     syn = synthetic_catalog()
     big = engine(200, syn)
     print(_line(f"plan/llm engine at {len(syn):,} synthetic hosted candidates", big))
+    b = breakdown()
+    print(f"warm handler, CPU ms per call (medians, interleaved): handler {b['handler']:.3f} = engine "
+          f"{b['engine']:.3f} + warnings log line and its metric {b['log_line']:.3f} + FastAPI, Starlette and "
+          f"Mangum {b['adapter'] - b['engine'] - b['log_line']:.3f} (of which pydantic-core serializing the response "
+          f"{b['to_json']:.3f}) + Powertools decorators and the EMF flush {b['handler'] - b['adapter']:.3f}")
     del syn
     both = warm(1000, BOTH_BODY)
     from costplan.catalog.selfhosted import get_selfhosted_catalog
