@@ -3,7 +3,7 @@
 An example is a ```bash block that calls http://127.0.0.1:3000 (the README's `make run` address; the test's server
 listens on a free port instead). Its shown output is the first fenced ```json block after it and before the next
 example (a CLI block or text between is skipped), if any, or a `# {...}` comment line right after a command inside
-the block. How the block is run:
+the block (text after its object is a remark). How the block is run:
 
 - `curl` with `-X`, `-H`, `-d '<json>'`, `-d @<file>` or `-d "<json with $VAR>"`, the URL, an optional `| jq ...`
   and `> file`; the request is sent with httpx exactly as the command states it (method, path, headers, body).
@@ -342,7 +342,8 @@ def test_readme_curl_example_runs_and_shows_the_real_output(example, local_api):
     for line in example.script:
         if line.startswith("#"):
             if line.startswith("# {") and result is not None:  # the output of the command above, as a comment
-                assert (err := check_shown(line[2:], result[0], result[1])) is None, f"{line}\n{err}"
+                shown = json.dumps(json.JSONDecoder().raw_decode(line[2:])[0])  # text after the object is a remark
+                assert (err := check_shown(shown, result[0], result[1])) is None, f"{line}\n{err}"
                 inline_checked = True
             continue
         result = execute(run, line) or result
