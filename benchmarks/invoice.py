@@ -70,7 +70,8 @@ def generate(rows: int, path: Path, fmt: str, seed: int = 7) -> Path:
             skus.append((p, s, m, meter, unit, price, f"{m} {meter.lower()} in {region}", "Usage"))
         for i in range(240):
             svc = OTHER_SERVICES[i % len(OTHER_SERVICES)]
-            prov = "AWS" if svc.startswith(("Amazon", "AWS")) else "Microsoft" if svc in ("Azure Storage", "Virtual Machines") else "Google"
+            prov = ("AWS" if svc.startswith(("Amazon", "AWS"))
+                    else "Microsoft" if svc in ("Azure Storage", "Virtual Machines") else "Google")
             skus.append((prov, svc, "", f"{region}-Meter{i:03d}", "GB-Mo" if i % 3 else "Hrs", 0.01 + i * 1e-3,
                          f"{svc} meter {i} in {region}", "Usage"))
     skus.append(("AWS", "AWS Credits", "", "", "", -1.0, "Promotional credit", "Credit"))
@@ -80,7 +81,10 @@ def generate(rows: int, path: Path, fmt: str, seed: int = 7) -> Path:
     weights[[i for i, s in enumerate(skus) if s[2]]] = 20.0  # AI SKUs are common rows
     weights[-2:] = 0.05
     sku = rng.choice(n_sku, size=rows, p=weights / weights.sum())
-    col = lambda i: np.array([s[i] for s in skus], dtype=object)[sku]
+
+    def col(i):
+        return np.array([s[i] for s in skus], dtype=object)[sku]
+
     qty = np.round(rng.gamma(2.0, 5e5, rows), 3)
     qty = np.where(np.char.find(col(4).astype(str), "Hours") >= 0, np.round(rng.uniform(0.1, 1.0, rows), 4), qty)
     qty = np.where(col(4).astype(str) == "1K Tokens", np.round(qty / 1000, 3), qty)

@@ -19,7 +19,10 @@ def make(rows, providers=None):
     providers = providers or sorted({r[0] for r in rows})
     pkey = {p: i for i, p in enumerate(sorted({r[0] for r in rows}))}
     mkey = {m: i for i, m in enumerate(sorted({r[1] for r in rows}))}
-    col = lambda j, default: np.array([r[j] if len(r) > j else default for r in rows], dtype=float)
+
+    def col(j, default):
+        return np.array([r[j] if len(r) > j else default for r in rows], dtype=float)
+
     return Candidates(
         input_per_1m=col(2, NAN), output_per_1m=col(3, NAN), cache_read_per_1m=col(4, NAN),
         request_per_1k=col(6, 0.0), context_window=col(5, NAN),
@@ -124,7 +127,10 @@ def random_catalog(rng, n):
     providers = [f"p{i}" for i in range(rng.integers(1, 6))]
     rows = []
     for i in range(n):
-        price = lambda: NAN if rng.random() < 0.1 else float(rng.choice([0.0, 0.1, 0.5, 1.0, 2.0, 3.0]))
+
+        def price():
+            return NAN if rng.random() < 0.1 else float(rng.choice([0.0, 0.1, 0.5, 1.0, 2.0, 3.0]))
+
         ctx = NAN if rng.random() < 0.3 else float(rng.choice([4096, 8192, 128000]))
         rows.append((str(rng.choice(providers)), f"m{i % 7}-{i}", price(), price(), price(), ctx,
                      float(rng.choice([0.0, 0.0, 0.0, 2.0]))))

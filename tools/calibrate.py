@@ -202,7 +202,7 @@ def _fit_groups(rows: list[dict], eff: Efficiency) -> dict:
     for key in sorted({b["group"] for b in rows}):
         sel = np.array([b["group"] == key for b in rows])
         points = int(sel.sum())
-        group_rows = [b for b, s in zip(rows, sel) if s]
+        group_rows = [b for b, s in zip(rows, sel, strict=True) if s]
         if points >= MIN_POINTS and not _is_reference(group_rows[0]):
             factor, compute, overhead = (round(v, 4) for v in _fit_triple(group_rows, eff))
             fitted = {key: {"factor": factor, "compute_factor": compute, "step_overhead_s": overhead}}
@@ -285,7 +285,8 @@ def fit() -> dict:
         "eff_bw": {"basis": "fitted", "points": int(ref_fit.sum()), "median_abs_error": _median_error(ratio[ref_fit])},
         "eff_flops": {"basis": "fitted", "points": int(ref_fit.sum()), "median_abs_error": _median_error(ratio[ref_fit])},
         "request_overhead_s": {"basis": "fitted", "points": int(lat_fit.sum()), "median_abs_error": _median_error(lat_fit_ratio)},
-        "prefill_chunk_tokens": {"basis": "fitted", "points": int(lat_fit.sum()), "median_abs_error": _median_error(lat_fit_ratio)},
+        "prefill_chunk_tokens": {"basis": "fitted", "points": int(lat_fit.sum()),
+                                 "median_abs_error": _median_error(lat_fit_ratio)},
         "queue_burstiness": {"basis": "fitted", "points": int(lat_fit.sum()), "median_abs_error": _median_error(lat_fit_ratio)},
         **{k: {"basis": "assumed", "points": 0, "median_abs_error": None, "note": note} for k, note in ASSUMED.items()},
         **{f"tp_eff:{k}": {"basis": "assumed", "points": n, "median_abs_error": None,
@@ -316,7 +317,7 @@ def fit() -> dict:
              "concurrency": None if np.isinf(b["concurrency"]) else b["concurrency"], "split": b["split"],
              "metric": f"{b['metric']}_tokens_per_s", "measured": b["measured"], "predicted": round(float(p), 1),
              "ratio": round(float(r), 4), "source": b["row"]["source"], "as_of": b["row"].get("as_of", "")}
-            for b, p, r in zip(rows, pred, ratio)
+            for b, p, r in zip(rows, pred, ratio, strict=True)
         ],
         "latency_benchmarks": [
             {"model_id": b["row"]["model_id"], "accelerator_id": b["row"]["accelerator_id"], "gpus": b["gpus"],
@@ -326,7 +327,7 @@ def fit() -> dict:
              "itl_ms": {"measured": round(b["itl_s"] * 1e3, 2), "predicted": round(float(it) * 1e3, 2)},
              "output_tokens_per_s": {"measured": b["measured"], "predicted": round(float(rps) * b["osl"], 1)},
              "source": b["row"]["source"], "as_of": b["row"]["as_of"]}
-            for b, tt, it, rps in zip(lat_rows, load.ttft_s, load.tpot_s, load.requests_per_s)
+            for b, tt, it, rps in zip(lat_rows, load.ttft_s, load.tpot_s, load.requests_per_s, strict=True)
         ],
     }
 

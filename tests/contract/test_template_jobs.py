@@ -32,11 +32,11 @@ def _actions(fn: str) -> set[str]:
 
 
 def test_the_stranded_threshold_is_the_queue_visibility_timeout():
-    assert STRANDED_AFTER_S == QUEUE["VisibilityTimeout"]
+    assert QUEUE["VisibilityTimeout"] == STRANDED_AFTER_S
 
 
 def test_the_attempts_budget_is_the_queue_max_receive_count():
-    assert REPORT_MAX_RECEIVES == QUEUE["RedrivePolicy"]["maxReceiveCount"]
+    assert QUEUE["RedrivePolicy"]["maxReceiveCount"] == REPORT_MAX_RECEIVES
 
 
 def test_the_visibility_timeout_covers_six_worker_timeouts_and_the_deadline_fits_inside_one():

@@ -183,7 +183,7 @@ def test_every_accepted_job_ends_succeeded_or_failed_with_a_safe_reason(aws, mon
 
     assert len(accepted) == GOOD_JOBS + POISON_JOBS and set(accepted) == set(items)
     assert open_jobs == []  # and again after the redrive
-    for rid, item in items.items():
+    for item in items.values():
         assert "pending" not in item  # off the sparse index once terminal
         assert len(json.dumps(item)) < 4096 and "request" not in item  # pointers and metadata, no payload
         if item["status"]["S"] == "failed":

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invoice_data import FOCUS_LINES, focus_csv
+from pydantic import ValidationError
 
 from costplan.catalog.billing import focus_mandatory
 from costplan.services.errors import RequestRejected
@@ -79,7 +80,7 @@ def test_credits_refunds_and_adjustments_are_kept_apart():
 
 
 def test_mixed_currencies_are_grouped_never_summed():
-    lines = [l[:6] + (l[6], l[7]) + l[8:] for l in FOCUS_LINES[:2]]
+    lines = [line[:6] + (line[6], line[7]) + line[8:] for line in FOCUS_LINES[:2]]
     text = focus_csv("1.2", lines)
     text = text.replace(",USD,", ",EUR,", 1)
     out = run(csv=text)
@@ -130,14 +131,18 @@ def test_opportunities_are_sorted_by_savings():
     assert savings == sorted(savings, reverse=True) and len(savings) >= 5
 
 
-CUR = """identity/LineItemId,lineItem/UsageType,lineItem/UsageAmount,lineItem/UnblendedCost,lineItem/UsageStartDate,lineItem/ProductCode,lineItem/LineItemType,lineItem/CurrencyCode,lineItem/LineItemDescription,pricing/unit,product/instanceType
-1,USE1-Claude3.5Sonnet-input-tokens,200000,600,2026-10-01T00:00:00Z,AmazonBedrock,Usage,USD,Claude 3.5 Sonnet input tokens,1K tokens,
-2,USE1-Claude3.5Sonnet-output-tokens,10000,150,2026-10-01T00:00:00Z,AmazonBedrock,Usage,USD,Claude 3.5 Sonnet output tokens,1K tokens,
-3,USE1-BoxUsage:p4d.24xlarge,100,2194.6,2026-10-01T00:00:00Z,AmazonEC2,Usage,USD,$21.946 per On Demand Linux p4d.24xlarge Instance Hour,Hrs,p4d.24xlarge
-4,USE1-TimedStorage-ByteHrs,100,2.3,2026-10-01T00:00:00Z,AmazonS3,Usage,USD,S3 storage,GB-Mo,
-5,USE1-Claude3.5Sonnet-input-tokens,oops,1,2026-10-01T00:00:00Z,AmazonBedrock,Usage,USD,bad row,1K tokens,
-6,,0,-50,2026-10-01T00:00:00Z,AmazonBedrock,Credit,USD,Credit,,
-"""
+CUR = ("identity/LineItemId,lineItem/UsageType,lineItem/UsageAmount,lineItem/UnblendedCost,lineItem/UsageStartDate,"
+       "lineItem/ProductCode,lineItem/LineItemType,lineItem/CurrencyCode,lineItem/LineItemDescription,pricing/unit,"
+       "product/instanceType\n"
+       "1,USE1-Claude3.5Sonnet-input-tokens,200000,600,2026-10-01T00:00:00Z,AmazonBedrock,Usage,USD,"
+       "Claude 3.5 Sonnet input tokens,1K tokens,\n"
+       "2,USE1-Claude3.5Sonnet-output-tokens,10000,150,2026-10-01T00:00:00Z,AmazonBedrock,Usage,USD,"
+       "Claude 3.5 Sonnet output tokens,1K tokens,\n"
+       "3,USE1-BoxUsage:p4d.24xlarge,100,2194.6,2026-10-01T00:00:00Z,AmazonEC2,Usage,USD,"
+       "$21.946 per On Demand Linux p4d.24xlarge Instance Hour,Hrs,p4d.24xlarge\n"
+       "4,USE1-TimedStorage-ByteHrs,100,2.3,2026-10-01T00:00:00Z,AmazonS3,Usage,USD,S3 storage,GB-Mo,\n"
+       "5,USE1-Claude3.5Sonnet-input-tokens,oops,1,2026-10-01T00:00:00Z,AmazonBedrock,Usage,USD,bad row,1K tokens,\n"
+       "6,,0,-50,2026-10-01T00:00:00Z,AmazonBedrock,Credit,USD,Credit,,\n")
 
 
 def test_cur_ai_lines_are_classified_from_usage_types():
@@ -265,7 +270,7 @@ def test_non_finite_costs_are_rejected_rows_never_nulls(value):
 
 
 def test_nan_in_json_line_items_is_a_validation_error():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         AnalyzeRequest.model_validate_json('{"invoice": {"format": "line_items", "data": []}, "x": NaN}')
     out = run("line_items", data=[{"provider": "openai", "usage_kind": "input_tokens", "quantity": 1,
                                    "billed_cost": float("nan"), "period_start": "2026-10-01"}])
@@ -302,8 +307,9 @@ def test_non_usd_lines_are_never_compared_with_usd_catalog_prices():
     out = run(csv=focus_csv("1.2", eur).replace(",USD,", ",EUR,"))
     assert out.findings == [] and out.currencies == ["EUR"]
     assert any(w.field == "invoice.currency" for w in out.warnings)
-    sim_out = simulate(SimulateRequest.model_validate({"invoice": {"format": "focus", "csv": focus_csv("1.2", eur).replace(",USD,", ",EUR,")},
-                                                       "scenarios": [{"action": "switch_provider", "from": "openai", "to": "openrouter"}]}))
+    sim_out = simulate(SimulateRequest.model_validate({
+        "invoice": {"format": "focus", "csv": focus_csv("1.2", eur).replace(",USD,", ",EUR,")},
+        "scenarios": [{"action": "switch_provider", "from": "openai", "to": "openrouter"}]}))
     assert not sim_out.steps[0].applied and sim_out.delta == 0
 
 

@@ -38,7 +38,7 @@ def _focus_table(text: str) -> pa.Table:
 def _run(con, sql: str) -> list[dict]:
     cur = con.execute(sql)
     names = [d[0] for d in cur.description]
-    return sorted((dict(zip(names, r)) for r in cur.fetchall()), key=lambda r: tuple(map(str, r.values())))
+    return sorted((dict(zip(names, r, strict=True)) for r in cur.fetchall()), key=lambda r: tuple(map(str, r.values())))
 
 
 def _both(table: pa.Table, fmt: str, columns: dict[str, str]) -> tuple[list[dict], list[dict], str]:

@@ -29,7 +29,10 @@ H100 = dict(memory_gb=80.0, bandwidth_gb_s=3350.0)
 
 def configs(n=1, *, total=70.6, active=70.6, kv=LLAMA70_KV_BF16, precision="bf16", gpus=8, memory_gb=80.0,
             bandwidth_gb_s=3350.0, tflops=989.4, calibrated=True, supported=True, max_context=131072):
-    full = lambda v: np.full(n, v, dtype=float)
+
+    def full(v):
+        return np.full(n, v, dtype=float)
+
     return Configs(total_params_b=full(total), active_params_b=full(active), kv_bytes_per_token=full(kv),
                    bytes_per_param=full(BYTES_PER_PARAM[precision]), gpus=full(gpus), memory_gb=full(memory_gb),
                    bandwidth_gb_s=full(bandwidth_gb_s), tflops=full(tflops), calibrated=np.full(n, calibrated),
@@ -74,7 +77,10 @@ LLAMA8_KV = 2 * 32 * 8 * 128 * 2
 A, B, C = 16.0 / (3350 * 0.7), LLAMA8_KV * 150 / 1e9 / (3350 * 0.7), 2 * 8e9 / (989.4e12 * 0.5)
 
 
-def llama8(shape=Shape(100, 100)):
+SHAPE_100_100 = Shape(100, 100)
+
+
+def llama8(shape=SHAPE_100_100):
     c = configs(total=8.0, active=8.0, kv=LLAMA8_KV, gpus=1)
     return c, terms(c, shape, EFF)
 

@@ -77,10 +77,7 @@ def _reproduce(run, cat):
                          vocab=run.vocab, adapter_params=0.0)
     flops = float(T.model_flops(shape, T.FULL, run.seq_len, run.tokens))
     peak = acc.bf16_tflops * 1e12
-    if run.reported_basis == "tokens_per_gpu_s":
-        hfu = flops / run.tokens * run.reported_value / peak
-    else:
-        hfu = run.reported_value
+    hfu = flops / run.tokens * run.reported_value / peak if run.reported_basis == "tokens_per_gpu_s" else run.reported_value
     hw = flops * (T.RECOMPUTE_FACTOR if run.reported_basis == "hfu" and run.recompute else 1.0)
     return float(T.hours(hw, run.gpus, peak, hfu)) * run.gpus
 

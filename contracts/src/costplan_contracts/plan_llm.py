@@ -88,7 +88,7 @@ class Workload(ContractModel):
         if self.input_tokens_per_month + self.output_tokens_per_month <= 0:
             raise ValueError("input_tokens_per_month and output_tokens_per_month are both 0; nothing to price")
         shares = sorted(self.context_shares, key=lambda c: c.above_tokens)
-        for a, b in zip(shares, shares[1:]):
+        for a, b in zip(shares, shares[1:], strict=False):  # adjacent pairs: one fewer than shares
             if a.above_tokens == b.above_tokens:
                 raise ValueError(f"context_shares: threshold {a.above_tokens} is given twice")
             if any(getattr(a, f) is not None and getattr(b, f) is not None and getattr(b, f) > getattr(a, f)

@@ -171,7 +171,10 @@ def build_grid(accelerators, instances, models, groups: dict, eff: Efficiency | 
                 for pi, p in enumerate(PRECISIONS):
                     rows.append((mi, ii, pi, gpr, inst.count // gpr, m, inst, acc, p))
                 gpr *= 2
-    col = lambda f, dtype=float: np.array([f(r) for r in rows], dtype=dtype)
+
+    def col(f, dtype=float):
+        return np.array([f(r) for r in rows], dtype=dtype)
+
     configs = Configs(
         total_params_b=col(lambda r: r[5].total_params_b), active_params_b=col(lambda r: r[5].active_params_b),
         kv_bytes_per_token=col(lambda r: r[5].kv_bytes_per_token(r[8])),

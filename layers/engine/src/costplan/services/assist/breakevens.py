@@ -210,7 +210,7 @@ def rank_catalog_output_share(req, result) -> BreakEven:
     # the same terms as rank/catalog's cost: native quantity x ((1 - s) input_price + s output_price)
     lines = [Line(a=r.quantity_in_native_units * o.input_price, b=r.quantity_in_native_units * (o.output_price
                                                                                               - o.input_price))
-             for r, o in zip((one, two), found)]
+             for r, o in zip((one, two), found, strict=True)]
     x = crossing(*lines)
     labels = (f"{one.provider} / {one.offering}", f"{two.provider} / {two.offering}")
     if x is None or not 0.0 < x < 1.0 or x == current:

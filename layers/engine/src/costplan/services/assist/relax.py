@@ -77,8 +77,8 @@ def _budget(run: _Runner, budget: float | None, n: int, first_cost: float | None
     excluded = strict_admitted(free.fallback_steps) - run.base
     best = min((r.monthly_cost_usd for r in free.rows), default=None)
     head = None if first_cost is None else round(budget - first_cost, 6)
-    detail = ("#1 costs ${:,.2f} of the ${:,.2f} budget: the volume can grow x{:.4g} before #1 itself is over"
-              .format(first_cost, budget, budget / first_cost) if first_cost and head is not None and head >= 0
+    detail = (f"#1 costs ${first_cost:,.2f} of the ${budget:,.2f} budget: the volume can grow x{budget / first_cost:.4g} "
+              "before #1 itself is over" if first_cost and head is not None and head >= 0
               else f"the budget is ${budget:,.2f}")
     slack = _slack(K.BUDGET, True, excluded, best, first_cost, head, "usd", detail)
     if not over:
@@ -149,7 +149,7 @@ def _context(run: _Runner, req: PlanLlmRequest, n: int, first, first_cost: float
         return None, slack
     counts = [sum(1 for r in free.rows if r.context_window == s) for s in short]
     target, seen = short[-1], 0
-    for s, k in zip(short, counts):
+    for s, k in zip(short, counts, strict=True):
         seen += k
         if seen >= n:
             target = s

@@ -145,7 +145,8 @@ def _calls_per_month(req: AssistWorkloadRequest, figs: dict[str, Resolved], s: S
         return sc.requests_per_second * SECONDS_PER_MONTH, (
             f"model calls/month = {sc.requests_per_second:,g}/s x {SECONDS_PER_MONTH:,.0f} s")
     if sc.requests_per_day is not None:
-        return sc.requests_per_day * DAYS_PER_MONTH, f"model calls/month = {sc.requests_per_day:,g}/day x {DAYS_PER_MONTH:.4g} days"
+        return sc.requests_per_day * DAYS_PER_MONTH, (
+            f"model calls/month = {sc.requests_per_day:,g}/day x {DAYS_PER_MONTH:.4g} days")
     spd = figs["sessions_per_user_per_day"].at(end)
     sessions = sc.daily_active_users * spd * DAYS_PER_MONTH
     return sessions * s.calls, (f"sessions/month = {sc.daily_active_users:,g} DAU x {spd:g} sessions/day x "

@@ -74,7 +74,8 @@ def _merge(p: Parsed, ctx: CopilotContext, follow_up: bool, warn: WarningCollect
 
 
 def _questions_for_names(p: Parsed) -> list[CopilotQuestion]:
-    return [CopilotQuestion(slot="target_model" if "model" in p.slots else "model", question=f"Which model did you mean by '{m.requested}'?",
+    return [CopilotQuestion(slot="target_model" if "model" in p.slots else "model",
+                            question=f"Which model did you mean by '{m.requested}'?",
                             examples=["gpt-4o", "llama 3.3 70b"], suggestions=list(m.suggestions))
             for m in p.unmatched]
 

@@ -57,48 +57,52 @@ def build(intent: CopilotIntent, s: CopilotSlots, workload_estimate=None, previo
             CopilotIntent.EXPLAIN: lambda: explain(previous)}[intent]()
 
 
+# Optional workload fields copied from the slots when stated: (slot, plan/llm workload field).
+_WORKLOAD_EXTRAS = (("requests_per_month", "requests_per_month"), ("avg_input_tokens", "avg_input_tokens_per_request"),
+                    ("avg_output_tokens", "avg_output_tokens_per_request"), ("cached_share", "cached_input_share"),
+                    ("max_context_tokens", "max_context_tokens"))
+
+
+def _split_total(s: CopilotSlots, built: Built) -> dict | None:
+    """One side or a total, plus the output share: both sides, or None (with a question) when they do not say."""
+    total = s.tokens_per_month
+    if total is None and s.output_share is None:
+        built.questions.append(_q("output_tokens_per_month" if s.input_tokens_per_month is not None
+                                  else "input_tokens_per_month", "How many tokens go the other way each month?",
+                                  ["200M output tokens a month", "20% output"]))
+        return None
+    if total is None:  # one side and the output share: the other side follows
+        if s.input_tokens_per_month is not None:
+            side, part = s.input_tokens_per_month, 1 - s.output_share
+        else:
+            side, part = s.output_tokens_per_month, s.output_share
+        if part <= 0:
+            built.questions.append(_q("output_share", "That output share leaves no tokens on the stated side; "
+                                                      "how many tokens go each way?", ["200M output tokens a month"]))
+            return None
+        total = side / part
+    if s.output_share is None:
+        built.questions.append(_q("output_share", "What share of those tokens is output (the model's answers)?",
+                                  ["20% output", "300 output tokens per request"]))
+        return None
+    return {"input_tokens_per_month": total * (1 - s.output_share), "output_tokens_per_month": total * s.output_share}
+
+
 def workload_of(s: CopilotSlots, built: Built) -> dict | None:
     """input/output tokens per month from the slots, or None (with a question) when they do not say."""
-    w: dict = {}
+    one_side = (s.input_tokens_per_month is not None) != (s.output_tokens_per_month is not None)
     if s.input_tokens_per_month is not None and s.output_tokens_per_month is not None:
         w = {"input_tokens_per_month": s.input_tokens_per_month, "output_tokens_per_month": s.output_tokens_per_month}
-    elif s.tokens_per_month is not None or (s.input_tokens_per_month is not None) != (s.output_tokens_per_month is not None):
-        total = s.tokens_per_month
-        if total is None and s.output_share is None:
-            built.questions.append(_q("output_tokens_per_month" if s.input_tokens_per_month is not None
-                                      else "input_tokens_per_month", "How many tokens go the other way each month?",
-                                      ["200M output tokens a month", "20% output"]))
+    elif s.tokens_per_month is not None or one_side:
+        w = _split_total(s, built)
+        if w is None:
             return None
-        if total is None:  # one side and the output share: the other side follows
-            if s.input_tokens_per_month is not None:
-                side, part = s.input_tokens_per_month, 1 - s.output_share
-            else:
-                side, part = s.output_tokens_per_month, s.output_share
-            if part <= 0:
-                built.questions.append(_q("output_share", "That output share leaves no tokens on the stated side; "
-                                                          "how many tokens go each way?", ["200M output tokens a month"]))
-                return None
-            total = side / part
-        if s.output_share is None:
-            built.questions.append(_q("output_share", "What share of those tokens is output (the model's answers)?",
-                                      ["20% output", "300 output tokens per request"]))
-            return None
-        w = {"input_tokens_per_month": total * (1 - s.output_share), "output_tokens_per_month": total * s.output_share}
     elif s.requests_per_month is not None and s.avg_input_tokens is not None and s.avg_output_tokens is not None:
         w = {"input_tokens_per_month": s.requests_per_month * s.avg_input_tokens,
              "output_tokens_per_month": s.requests_per_month * s.avg_output_tokens}
     else:
         return None
-    if s.requests_per_month is not None:
-        w["requests_per_month"] = s.requests_per_month
-    if s.avg_input_tokens is not None:
-        w["avg_input_tokens_per_request"] = s.avg_input_tokens
-    if s.avg_output_tokens is not None:
-        w["avg_output_tokens_per_request"] = s.avg_output_tokens
-    if s.cached_share is not None:
-        w["cached_input_share"] = s.cached_share
-    if s.max_context_tokens is not None:
-        w["max_context_tokens"] = s.max_context_tokens
+    w.update({name: getattr(s, slot) for slot, name in _WORKLOAD_EXTRAS if getattr(s, slot) is not None})
     return w
 
 
@@ -249,20 +253,64 @@ def _list_price(provider: str, model: str) -> tuple[float, float] | None:
     return None
 
 
+def _invoice_questions(s: CopilotSlots) -> list:
+    """What invoice/simulate needs before anything else: the spend, its model and what should change."""
+    questions = []
+    if s.monthly_spend_usd is None or s.monthly_spend_usd <= 0:
+        questions.append(_q("monthly_spend_usd", "How much do you spend a month today?", ["we spend $40k a month"]))
+    if s.model is None:
+        questions.append(_q("model", "On which model is that spend?", ["on gpt-4o"]))
+    if s.scenario is None:
+        questions.append(_q("scenario", "What should change: a model, a provider, a cache hit rate, a batch "
+                                        "share or growth?", ["move half to llama 3.3 70b", "40% cache hits",
+                                                             "if usage grows 25%"]))
+    return questions
+
+
+def _spend_lines(s: CopilotSlots, provider: str, price: tuple[float, float], share: float) -> list[dict]:
+    """The stated monthly spend as one month of input and output token line items at list price."""
+    per_token = ((1 - share) * price[0] + share * price[1]) / 1e6
+    total = s.monthly_spend_usd / per_token
+    lines = []
+    for kind, part, unit_price in ((UsageKind.INPUT_TOKENS, 1 - share, price[0]),
+                                   (UsageKind.OUTPUT_TOKENS, share, price[1])):
+        q = round(total * part)
+        if q:
+            lines.append({"provider": provider, "model": s.model, "usage_kind": kind.value, "quantity": q,
+                          "unit": "tokens", "billed_cost": round(q * unit_price / 1e6, 6),
+                          "period_start": INVOICE_MONTH})
+    return lines
+
+
+_SHARED_SCENARIOS = (ScenarioAction.SWITCH_MODEL, ScenarioAction.SWITCH_PROVIDER, ScenarioAction.BATCH_SHARE)
+
+
+def _scenario(s: CopilotSlots, provider: str, built: Built) -> dict | None:
+    """The one scenario the slots describe, or None (with a question) when a parameter is missing."""
+    scenario = s.scenario
+    if scenario == ScenarioAction.SWITCH_MODEL and s.target_model is None:
+        built.questions.append(_q("target_model", "Which model should the traffic move to?", ["to llama 3.3 70b"]))
+        return None
+    params = {ScenarioAction.SWITCH_MODEL: {"from": s.model, "to": s.target_model},
+              ScenarioAction.SWITCH_PROVIDER: {"from": provider, "to": s.target_provider},
+              ScenarioAction.CACHE_HIT_RATE: {"rate": s.cache_hit_rate},
+              ScenarioAction.VOLUME_GROWTH: {"pct": s.growth_pct},
+              ScenarioAction.MOVE_TO_SELF_HOSTED: {"model": s.model}}.get(scenario, {})
+    sc: dict = {"action": scenario.value, **params}
+    if scenario in _SHARED_SCENARIOS:
+        if s.share is None:
+            built.questions.append(_q("share", "How much of it: all, half, or a percentage?", ["half", "30%"]))
+            return None
+        sc["share"] = s.share
+    return sc
+
+
 def invoice_simulate(s: CopilotSlots) -> Built:
     built = Built(None)
-    if s.monthly_spend_usd is None or s.monthly_spend_usd <= 0:
-        built.questions.append(_q("monthly_spend_usd", "How much do you spend a month today?", ["we spend $40k a month"]))
-    if s.model is None:
-        built.questions.append(_q("model", "On which model is that spend?", ["on gpt-4o"]))
-    scenario = s.scenario
-    if scenario is None:
-        built.questions.append(_q("scenario", "What should change: a model, a provider, a cache hit rate, a batch "
-                                              "share or growth?", ["move half to llama 3.3 70b", "40% cache hits",
-                                                                   "if usage grows 25%"]))
+    built.questions.extend(_invoice_questions(s))
     if built.questions:
         return built
-    provider = (s.providers or [None])[0] if scenario != ScenarioAction.SWITCH_PROVIDER else None
+    provider = (s.providers or [None])[0] if s.scenario != ScenarioAction.SWITCH_PROVIDER else None
     provider = provider or vendor_of(s.model)
     price = _list_price(provider, s.model) if provider else None
     if price is None:
@@ -275,36 +323,10 @@ def invoice_simulate(s: CopilotSlots) -> Built:
     built.assumptions.append(_a("invoice.data", f"{provider}/{s.model}", "the stated monthly spend, priced at the "
                                 "catalog's list prices as one month of input and output tokens",
                                 "send an invoice to /api/v1/invoice/simulate instead"))
-    per_token = ((1 - share) * price[0] + share * price[1]) / 1e6
-    total = s.monthly_spend_usd / per_token
-    lines = []
-    for kind, part, unit_price in ((UsageKind.INPUT_TOKENS, 1 - share, price[0]),
-                                   (UsageKind.OUTPUT_TOKENS, share, price[1])):
-        q = round(total * part)
-        if q:
-            lines.append({"provider": provider, "model": s.model, "usage_kind": kind.value, "quantity": q,
-                          "unit": "tokens", "billed_cost": round(q * unit_price / 1e6, 6),
-                          "period_start": INVOICE_MONTH})
-    sc: dict = {"action": scenario.value}
-    if scenario == ScenarioAction.SWITCH_MODEL:
-        if s.target_model is None:
-            built.questions.append(_q("target_model", "Which model should the traffic move to?", ["to llama 3.3 70b"]))
-            return built
-        sc.update({"from": s.model, "to": s.target_model})
-    elif scenario == ScenarioAction.SWITCH_PROVIDER:
-        sc.update({"from": provider, "to": s.target_provider})
-    elif scenario == ScenarioAction.CACHE_HIT_RATE:
-        sc["rate"] = s.cache_hit_rate
-    elif scenario == ScenarioAction.VOLUME_GROWTH:
-        sc["pct"] = s.growth_pct
-    elif scenario == ScenarioAction.MOVE_TO_SELF_HOSTED:
-        sc["model"] = s.model
-    if scenario in (ScenarioAction.SWITCH_MODEL, ScenarioAction.SWITCH_PROVIDER, ScenarioAction.BATCH_SHARE):
-        if s.share is None:
-            built.questions.append(_q("share", "How much of it: all, half, or a percentage?", ["half", "30%"]))
-            return built
-        sc["share"] = s.share
-    built.request = {"invoice": {"format": "line_items", "data": lines}, "scenarios": [sc]}
+    lines = _spend_lines(s, provider, price, share)
+    sc = _scenario(s, provider, built)
+    if sc is not None:
+        built.request = {"invoice": {"format": "line_items", "data": lines}, "scenarios": [sc]}
     return built
 
 

@@ -115,7 +115,8 @@ def registry() -> Registry:
     return Registry(dict(cat.aliases), ids, open_weight, training, families, providers, offerings)
 
 
-_STOP = frozenset({"text", "speech", "image", "model", "models", "tokens", "token", "month", "per", "and", "with", "the", "for", "mini"})
+_STOP = frozenset({"text", "speech", "image", "model", "models", "tokens", "token", "month", "per", "and", "with", "the", "for",
+                   "mini"})
 
 
 def _head(word: str) -> str:

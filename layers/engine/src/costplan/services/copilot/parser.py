@@ -66,7 +66,8 @@ _UNITS: list[tuple[str, re.Pattern]] = [(k, re.compile(p)) for k, p in [
     ("images", r"^\s*(?:generated\s+|new\s+)?(?:images?|pictures?|pics|photos?)\b"),
     ("characters", r"^\s*(?:characters?|chars?)\b"),
     ("searches", r"^\s*(?:searches|search(?:es)?\s+quer(?:y|ies)|rerank(?:ing)?\s+(?:queries|requests|calls))\b"),
-    ("users", r"^\s*(?:daily\s+(?:active\s+)?)?(?:users?|dau|customers|employees|people|seats|agents|developers|engineers|students|members)\b"),
+    ("users", r"^\s*(?:daily\s+(?:active\s+)?)?(?:users?|dau|customers|employees|people|seats|agents|developers|engineers|"
+              r"students|members)\b"),
     ("requests", r"^\s*(?:api\s+|llm\s+|chat\s+)?(?:requests?|reqs?|calls?|quer(?:y|ies)|messages?|conversations?|"
                  r"chats?|questions?|tickets?|documents?|docs?|pages?|emails?|sessions?)\b"),
     ("epochs", r"^\s*epochs?\b"),
@@ -265,6 +266,83 @@ def _latency(p: Parsed, ms: float, before: str, after: str) -> None:
              "a latency target is read as time to first token (slo.ttft_ms)")
 
 
+def _bare_number(p: Parsed, value: float, before: str) -> None:
+    """A number with no unit: "top 5", or a peak rate named before it."""
+    if re.search(r"\btop\s*$|\bbest\s*$|\bfirst\s*$", before) and value <= 100:
+        _set(p, "top_k", int(value))
+    elif re.search(r"\b(?:peak\w*|spik\w*)\b[^.]{0,15}$", before):
+        _set(p, "peak_requests_per_second", value)
+
+
+# Each unit kind's reader: (parsed, value, kind, unit match, text before, text after the unit, training?).
+def _n_percent(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    _percent(p, value, before, rest)
+
+
+def _n_factor(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    if not re.search(r"\bpeak", rest[:30] + before[-20:]):
+        p.factors.setdefault("volume", value)
+
+
+def _n_latency(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    _latency(p, value if kind == "ms" else value * 1000, before, rest)
+
+
+def _n_rate(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    rps = value if kind == "rps" else value / 60
+    if re.search(r"\b(?:peak\w*|spik\w*|burst\w*)\b[^.]{0,15}$", before):
+        _set(p, "peak_requests_per_second", rps)
+    else:
+        _set(p, "requests_per_month", rps * PER_MONTH["second"])
+
+
+def _n_context(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    _set(p, "max_context_tokens", int(value))
+
+
+def _n_tokens(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    _tokens(p, value, um, before, rest, training, kind == "direction")
+
+
+def _n_users(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    rate, _ = _rate(rest)
+    _set(p, "daily_users", value if rate in (None, "day") else value * PER_MONTH[rate] / PER_MONTH["day"],
+         None if rate or re.search(r"daily|dau|a day|per day", um.group() + before[-15:])
+         else "a user count without a period is read as daily active users")
+
+
+def _n_requests(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    _requests(p, value, before, rest)
+
+
+_QUANTITY_UNITS = {"images": PricingUnit.PER_IMAGE, "characters": PricingUnit.PER_CHARACTER,
+                   "searches": PricingUnit.PER_SEARCH, "gpu_hours": PricingUnit.PER_GPU_HOUR,
+                   "audio_minutes": PricingUnit.PER_AUDIO_MINUTE, "audio_hours": PricingUnit.PER_AUDIO_HOUR}
+
+
+def _n_quantity(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    rate, _ = _rate(rest)
+    _set(p, "quantity", value * PER_MONTH[rate] if rate else value,
+         None if rate else "a quantity without a period is read as per month")
+    _set(p, "quantity_unit", _QUANTITY_UNITS[kind])
+
+
+def _n_epochs(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    _set(p, "epochs", value)
+
+
+def _n_deadline(p: Parsed, value: float, kind: str, um: re.Match, before: str, rest: str, training: bool) -> None:
+    hours = value * (24 if kind == "days" else 1)
+    if re.search(r"within|in under|under|by|deadline|in\s*$|less than|finish", before[-25:]):
+        _set(p, "deadline_hours", hours)
+
+
+_NUMBER_READERS = {"percent": _n_percent, "factor": _n_factor, "ms": _n_latency, "seconds": _n_latency,
+                   "rps": _n_rate, "rpm": _n_rate, "context": _n_context, "tokens": _n_tokens, "direction": _n_tokens,
+                   "users": _n_users, "requests": _n_requests, "epochs": _n_epochs, "hours": _n_deadline,
+                   "days": _n_deadline, **dict.fromkeys(_QUANTITY_UNITS, _n_quantity)}
+
+
 def _numbers(text: str, p: Parsed, training: bool) -> None:
     for m in _NUM.finditer(text):
         raw = m.group("num").replace(",", "")
@@ -276,89 +354,66 @@ def _numbers(text: str, p: Parsed, training: bool) -> None:
         kind, um = next(((k, r.match(after)) for k, r in _UNITS if r.match(after)), (None, None))
         rest = after[um.end():] if um else after
         if kind is None:
-            if re.search(r"\btop\s*$|\bbest\s*$|\bfirst\s*$", before) and value <= 100:
-                _set(p, "top_k", int(value))
-            elif re.search(r"\b(?:peak\w*|spik\w*)\b[^.]{0,15}$", before):
-                _set(p, "peak_requests_per_second", value)
-            continue
-        if kind == "percent":
-            _percent(p, value, before, rest)
-        elif kind == "factor":
-            if re.search(r"\bpeak", rest[:30] + before[-20:]):
-                continue
-            p.factors.setdefault("volume", value)
-        elif kind in ("ms", "seconds"):
-            _latency(p, value if kind == "ms" else value * 1000, before, rest)
-        elif kind in ("rps", "rpm"):
-            rps = value if kind == "rps" else value / 60
-            if re.search(r"\b(?:peak\w*|spik\w*|burst\w*)\b[^.]{0,15}$", before):
-                _set(p, "peak_requests_per_second", rps)
-            else:
-                _set(p, "requests_per_month", rps * PER_MONTH["second"])
-        elif kind == "context":
-            _set(p, "max_context_tokens", int(value))
-        elif kind in ("tokens", "direction"):
-            _tokens(p, value, um, before, rest, training, kind == "direction")
-        elif kind == "users":
-            rate, _ = _rate(rest)
-            _set(p, "daily_users", value if rate in (None, "day") else value * PER_MONTH[rate] / PER_MONTH["day"],
-                 None if rate or re.search(r"daily|dau|a day|per day", um.group() + before[-15:])
-                 else "a user count without a period is read as daily active users")
-        elif kind == "requests":
-            _requests(p, value, before, rest)
-        elif kind in ("images", "characters", "searches", "gpu_hours", "audio_minutes", "audio_hours"):
-            rate, _ = _rate(rest)
-            unit = {"images": PricingUnit.PER_IMAGE, "characters": PricingUnit.PER_CHARACTER,
-                    "searches": PricingUnit.PER_SEARCH, "gpu_hours": PricingUnit.PER_GPU_HOUR,
-                    "audio_minutes": PricingUnit.PER_AUDIO_MINUTE, "audio_hours": PricingUnit.PER_AUDIO_HOUR}[kind]
-            _set(p, "quantity", value * PER_MONTH[rate] if rate else value,
-                 None if rate else "a quantity without a period is read as per month")
-            _set(p, "quantity_unit", unit)
-        elif kind == "epochs":
-            _set(p, "epochs", value)
-        elif kind in ("hours", "days"):
-            hours = value * (24 if kind == "days" else 1)
-            if re.search(r"within|in under|under|by|deadline|in\s*$|less than|finish", before[-25:]):
-                _set(p, "deadline_hours", hours)
+            _bare_number(p, value, before)
+        elif kind in _NUMBER_READERS:
+            _NUMBER_READERS[kind](p, value, kind, um, before, rest, training)
 
 
-def _tokens(p: Parsed, value: float, um: re.Match, before: str, rest: str, training: bool, bare: bool) -> None:
-    d = (um.group("d1") or (um.groupdict().get("d2") or "")) if um else ""
-    if bare and not re.search(r"tok", before + rest):
-        return
-    if bare and d in ("in", "out") and not re.match(r"^\s*(?:,|and|\+|/|tokens|$)", rest):
-        return
-    direction = {"input": "input", "prompt": "input", "in": "input", "output": "output", "completion": "output",
-                 "out": "output", "cached": "cached", "training": "training"}.get(d or "")
-    b = before[-30:]
+_DIRECTIONS = {"input": "input", "prompt": "input", "in": "input", "output": "output", "completion": "output",
+               "out": "output", "cached": "cached", "training": "training"}
+_OUTPUT_BEFORE = re.compile(r"(?:answers?|responses?|repl(?:y|ies)|outputs?|completions?|generat\w*)\s*(?:of|with|are|is|"
+                            r"around|about|~)?\s*(?:about|around|~)?\s*$")
+_INPUT_BEFORE = re.compile(r"(?:prompts?|questions?|inputs?|context|documents?|docs?)\s*(?:of|with|are|is|around|"
+                           r"about|~)?\s*(?:about|around|~)?\s*$")
+_MONTHLY_SLOTS = {"input": "input_tokens_per_month", "output": "output_tokens_per_month", "cached": "input_tokens_per_month"}
+
+
+def _skip_bare(d: str, before: str, rest: str) -> bool:
+    """A bare direction word ("in", "out") is a token count only near "tok" and before a list or "tokens"."""
+    if not re.search(r"tok", before + rest):
+        return True
+    return d in ("in", "out") and not re.match(r"^\s*(?:,|and|\+|/|tokens|$)", rest)
+
+
+def _direction(d: str, b: str) -> str | None:
+    direction = _DIRECTIONS.get(d or "")
     if direction is None:
-        if re.search(r"(?:answers?|responses?|repl(?:y|ies)|outputs?|completions?|generat\w*)\s*(?:of|with|are|is|"
-                     r"around|about|~)?\s*(?:about|around|~)?\s*$", b):
-            direction = "output"
-        elif re.search(r"(?:prompts?|questions?|inputs?|context|documents?|docs?)\s*(?:of|with|are|is|around|"
-                       r"about|~)?\s*(?:about|around|~)?\s*$", b):
-            direction = "input"
+        if _OUTPUT_BEFORE.search(b):
+            return "output"
+        if _INPUT_BEFORE.search(b):
+            return "input"
+    return direction
+
+
+def _per_request(rest: str, b: str) -> bool:
     per_request = re.match(r"^[^.;$]{0,45}?(?:/|\bper|\ban?|\beach|\bevery)\s*(?:request|call|query|message|"
                            r"conversation|turn|answer|response|prompt|question|chat)\b", rest) and \
         not re.match(r"^[^.;$]{0,45}?\b(?:day|month|hour|week|year|daily|monthly)\b", rest)
-    if per_request or re.search(r"(?:each|per|every)\s+(?:request|call|query|answer|response|prompt)[^.]{0,20}$", b):
-        if direction == "output":
-            _set(p, "avg_output_tokens", value)
-        elif direction == "input":
-            _set(p, "avg_input_tokens", value)
-        else:
-            _set(p, "avg_input_tokens", value)
-        return
+    return bool(per_request or re.search(r"(?:each|per|every)\s+(?:request|call|query|answer|response|prompt)[^.]{0,20}$", b))
+
+
+def _token_rate(rest: str) -> str | None:
     rate, _ = _rate(rest)
     if rate is None:  # "5M input and 1M output tokens a day": the period at the end of the clause applies to both
         later = re.match(r"^[^.;$]{0,45}?(?:tokens?|toks?)\b\s*(?:of \w+\s*)?(?=\S)", rest)
         if later:
             rate, _ = _rate(rest[later.end():])
-    if training or direction == "training" or re.search(r"dataset|corpus|train(?:ing)? (?:on|data|set)|\bon\s*$", b) \
-            and rate is None:
-        if training or direction == "training":
-            _set(p, "dataset_tokens", value)
-            return
+    return rate
+
+
+def _tokens(p: Parsed, value: float, um: re.Match, before: str, rest: str, training: bool, bare: bool) -> None:
+    d = (um.group("d1") or (um.groupdict().get("d2") or "")) if um else ""
+    if bare and _skip_bare(d, before, rest):
+        return
+    b = before[-30:]
+    direction = _direction(d, b)
+    if _per_request(rest, b):
+        _set(p, "avg_output_tokens" if direction == "output" else "avg_input_tokens", value)
+        return
+    rate = _token_rate(rest)
+    if training or direction == "training":
+        _set(p, "dataset_tokens", value)
+        return
     if rate is None and direction in ("input", "output") and re.search(r"(?:answers?|responses?|prompts?|"
                                                                        r"questions?)", b):
         _set(p, f"avg_{direction}_tokens", value)
@@ -369,11 +424,7 @@ def _tokens(p: Parsed, value: float, um: re.Match, before: str, rest: str, train
         _set(p, "quantity", monthly / 1e6, note)
         _set(p, "quantity_unit", PricingUnit.PER_1M_TOKENS)
         return
-    slot = {"input": "input_tokens_per_month", "output": "output_tokens_per_month"}.get(direction or "",
-                                                                                        "tokens_per_month")
-    if direction == "cached":
-        slot = "input_tokens_per_month"
-    _set(p, slot, monthly, note)
+    _set(p, _MONTHLY_SLOTS.get(direction or "", "tokens_per_month"), monthly, note)
 
 
 def _requests(p: Parsed, value: float, before: str, rest: str) -> None:
@@ -392,7 +443,26 @@ def _requests(p: Parsed, value: float, before: str, rest: str) -> None:
     _set(p, "requests_per_month", value * PER_MONTH[rate])
 
 
-def _keywords(text: str, p: Parsed) -> None:
+_TRAINING_METHODS = ((r"\bqlora\b|\bq-lora\b|4-?bit lora", TrainingMethod.QLORA),
+                     (r"\blora\b|\badapter", TrainingMethod.LORA),
+                     (r"full[\s-]?(?:fine[\s-]?tun|finetun|parameter)|all (?:the )?weights", TrainingMethod.FULL_FINETUNE),
+                     (r"continued pre-?train|continue pre-?train", TrainingMethod.CONTINUED_PRETRAIN),
+                     (r"\bpre-?train|from scratch", TrainingMethod.PRETRAIN))
+_PRICING_MODELS = ((r"\bspot\b", PricingModel.SPOT),
+                   (r"\breserved\b|\bcommit(?:ted|ment)?\b|1[\s-]?year", PricingModel.COMMITTED_1Y))
+_WORKLOAD_TYPES = ((r"\bembed", WorkloadType.EMBEDDINGS),
+                   (r"transcri|speech[\s-]to[\s-]text|\bstt\b|whisper", WorkloadType.SPEECH_TO_TEXT),
+                   (r"\btts\b|text[\s-]to[\s-]speech|voice ?over|narrat", WorkloadType.TEXT_TO_SPEECH),
+                   (r"\bimages?\b|pictures|photos", WorkloadType.IMAGE_GENERATION), (r"\brerank", WorkloadType.RERANK),
+                   (r"\bgpu[\s-]?hours?\b", WorkloadType.GPU_COMPUTE))
+
+
+def _first_match(text: str, table: tuple) -> object | None:
+    """The value of the first (pattern, value) row whose pattern occurs in the text."""
+    return next((value for pat, value in table if re.search(pat, text)), None)
+
+
+def _intents_and_use_case(text: str, p: Parsed) -> None:
     for intent, pats in INTENT_WORDS.items():
         hits = sum(1 for pat in pats if re.search(pat, text))
         if hits:
@@ -404,44 +474,41 @@ def _keywords(text: str, p: Parsed) -> None:
             break
     if re.search(r"\breasoning\b|\bmath\b", text):
         p.slots.setdefault("workload_profile", WorkloadProfile.REASONING)
+
+
+def _deployment_and_pricing(text: str, p: Parsed) -> None:
     if re.search(r"self[\s-]?host|host (?:it )?ourselves|own gpus|on our gpus|our own hardware|\bvllm\b", text):
         both = re.search(r"\b(?:or|vs\.?|versus|compared? (?:to|with))\b[^.]{0,30}(?:api|hosted)|(?:api|hosted)"
                          r"[^.]{0,30}\b(?:or|vs\.?|versus)\b[^.]{0,12}self", text)
         p.slots["deployment"] = Deployment.BOTH if both else Deployment.SELF_HOSTED
-    if re.search(r"\bqlora\b|\bq-lora\b|4-?bit lora", text):
-        p.slots["training_method"] = TrainingMethod.QLORA
-    elif re.search(r"\blora\b|\badapter", text):
-        p.slots["training_method"] = TrainingMethod.LORA
-    elif re.search(r"full[\s-]?(?:fine[\s-]?tun|finetun|parameter)|all (?:the )?weights", text):
-        p.slots["training_method"] = TrainingMethod.FULL_FINETUNE
-    elif re.search(r"continued pre-?train|continue pre-?train", text):
-        p.slots["training_method"] = TrainingMethod.CONTINUED_PRETRAIN
-    elif re.search(r"\bpre-?train|from scratch", text):
-        p.slots["training_method"] = TrainingMethod.PRETRAIN
-    if re.search(r"\bspot\b", text):
-        p.slots["pricing_model"] = PricingModel.SPOT
-    elif re.search(r"\breserved\b|\bcommit(?:ted|ment)?\b|1[\s-]?year", text):
-        p.slots["pricing_model"] = PricingModel.COMMITTED_1Y
-    for pat, wt in ((r"\bembed", WorkloadType.EMBEDDINGS), (r"transcri|speech[\s-]to[\s-]text|\bstt\b|whisper",
-                                                            WorkloadType.SPEECH_TO_TEXT),
-                    (r"\btts\b|text[\s-]to[\s-]speech|voice ?over|narrat", WorkloadType.TEXT_TO_SPEECH),
-                    (r"\bimages?\b|pictures|photos", WorkloadType.IMAGE_GENERATION), (r"\brerank", WorkloadType.RERANK),
-                    (r"\bgpu[\s-]?hours?\b", WorkloadType.GPU_COMPUTE)):
-        if re.search(pat, text):
-            p.slots.setdefault("workload_type", wt)
-            break
+    if (method := _first_match(text, _TRAINING_METHODS)) is not None:
+        p.slots["training_method"] = method
+    if (pricing := _first_match(text, _PRICING_MODELS)) is not None:
+        p.slots["pricing_model"] = pricing
+    if (workload_type := _first_match(text, _WORKLOAD_TYPES)) is not None:
+        p.slots.setdefault("workload_type", workload_type)
     if re.search(r"\btop\s+(\d+)\b", text) and "top_k" not in p.slots:
         k = int(re.search(r"\btop\s+(\d+)\b", text).group(1))
         if 1 <= k <= 100:
             p.slots["top_k"] = k
-    moving = _MOVE.search(text) or re.search(r"\bbatch\b", text)
-    if moving:
-        for words, share in sorted(FRACTIONS.items(), key=lambda kv: -len(kv[0])):
-            if re.search(rf"\b{words}\b(?:\s+(?:of\s+)?(?:it|that|the \w+|our \w+|\w+ traffic))?", text) and \
-                    re.search(rf"\b{words}\b[^.]{{0,40}}\b(?:to|onto|over|in batch|batch)\b|{_MOVE.pattern}[^.]{{0,20}}\b{words}\b",
-                              text):
-                p.slots.setdefault("share", share)
-                break
+
+
+def _moved_share(text: str, p: Parsed) -> None:
+    """The share a scenario moves: "move half of it to ...", "a third in batch"."""
+    if not (_MOVE.search(text) or re.search(r"\bbatch\b", text)):
+        return
+    for words, share in sorted(FRACTIONS.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"\b{words}\b(?:\s+(?:of\s+)?(?:it|that|the \w+|our \w+|\w+ traffic))?", text) and \
+                re.search(rf"\b{words}\b[^.]{{0,40}}\b(?:to|onto|over|in batch|batch)\b|"
+                          rf"{_MOVE.pattern}[^.]{{0,20}}\b{words}\b", text):
+            p.slots.setdefault("share", share)
+            break
+
+
+def _keywords(text: str, p: Parsed) -> None:
+    _intents_and_use_case(text, p)
+    _deployment_and_pricing(text, p)
+    _moved_share(text, p)
     for word, f in FACTORS.items():
         if re.search(rf"\b{word}\b", text) and "share" not in p.slots:
             target = "budget" if re.search(rf"\b{word}\b\s+(?:the\s+|our\s+|my\s+|that\s+)?budget|budget\s+"

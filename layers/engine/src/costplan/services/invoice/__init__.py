@@ -12,6 +12,7 @@ Public:
 
 import base64
 import binascii
+import contextlib
 import csv
 import io
 from collections.abc import Mapping
@@ -96,10 +97,8 @@ def line_items_from_csv(text: str) -> list[dict]:
             item = {k.strip().lstrip("\ufeff"): v.strip() for k, v in record.items()
                     if k is not None and isinstance(v, str) and v.strip() != ""}
             for name in LINE_ITEM_NUMBERS:
-                try:
+                with contextlib.suppress(KeyError, ValueError):
                     item[name] = float(item[name])
-                except (KeyError, ValueError):
-                    pass
             rows.append(item)
     except csv.Error as e:
         raise RequestRejected("The invoice CSV does not parse",

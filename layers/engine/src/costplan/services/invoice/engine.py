@@ -21,7 +21,7 @@ def _fetch(con, source: Source, sql: str) -> list[dict]:
     try:
         cur = con.execute(sql)
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.unregister(RELATION)
 

@@ -45,7 +45,7 @@ def _hosted_index() -> dict[tuple[str, str, str], Quote]:
 def _cheapest() -> dict[tuple[str, str], Quote]:
     """(canonical model, direction) -> the cheapest provider's quote."""
     out: dict[tuple[str, str], Quote] = {}
-    for (provider, canonical, direction), q in sorted(_hosted_index().items()):
+    for (_provider, canonical, direction), q in sorted(_hosted_index().items()):
         key = (canonical, direction)
         if key not in out or q.price < out[key].price:
             out[key] = q

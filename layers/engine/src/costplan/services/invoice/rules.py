@@ -252,7 +252,8 @@ def _classified() -> list[str]:
     kinds = [f"CASE WHEN {stated} IN ({', '.join(_lit(k.value) for k in UsageKind)}) THEN {stated} END"]
     kinds += [_kind_of(t[c]) for c in USAGE_COLUMNS]
     unit = f"LOWER(COALESCE({', '.join(t[c] for c in UNIT_COLUMNS)}, ''))"
-    scale = "CASE " + " ".join(f"WHEN REGEXP_MATCHES({unit}, {_lit(p)}) THEN {s!r}" for p, s in UNIT_SCALE_RULES) + " ELSE 1.0 END"
+    scale = ("CASE " + " ".join(f"WHEN REGEXP_MATCHES({unit}, {_lit(p)}) THEN {s!r}" for p, s in UNIT_SCALE_RULES)
+             + " ELSE 1.0 END")
     batch = " OR ".join(f"STRPOS(LOWER(COALESCE({t[c]}, '')), 'batch') > 0" for c in BATCH_COLUMNS)
     models = [f"COALESCE({t[c]}, '') AS m{i}" for i, c in enumerate(MODEL_COLUMNS)]
     return [f"{provider} AS provider", f"COALESCE({t['ServiceName']}, '') AS service",

@@ -192,10 +192,7 @@ def _parquet(data: bytes, fmt: str, version: str | None) -> Source:
         names = pq.read_schema(pa.BufferReader(data)).names
     except (pa.ArrowException, OSError) as e:
         raise RequestRejected("The invoice Parquet does not parse", [FieldError("invoice", str(e)[:200])]) from None
-    if fmt == "cur":
-        mapped = {n: R.cur_name(n) for n in names}
-    else:
-        mapped = {n: n.strip() for n in names}
+    mapped = {n: R.cur_name(n) for n in names} if fmt == "cur" else {n: n.strip() for n in names}
     v, unknown = _check(fmt, list(mapped.values()), version)
     wanted = set(_wanted(fmt, list(mapped.values())))
     table = pq.read_table(pa.BufferReader(data), columns=[n for n in names if mapped[n] in wanted])
