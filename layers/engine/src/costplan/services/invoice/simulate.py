@@ -71,80 +71,94 @@ def _token_price(provider: str, model: str, kind: str) -> float | None:
     return q.price if q else None
 
 
-def _apply(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+def _not_applicable(warn: WarningCollector, field: str, note: str) -> None:
+    warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field, note, "Check the scenario's parameters.")
+
+
+def _volume_growth(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+    f = 1 + (s.pct or 0) / 100
+    return [_Group(g.provider, g.model, g.kind, g.quantity * f, g.cost * f) for g in groups], f"all volumes x{f:g}"
+
+
+def _switch(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+    """switch_provider / switch_model: a share of the matching token groups moves at the destination's price."""
     a = s.action
-    na = lambda note: warn.add(WarningCode.SCENARIO_NOT_APPLICABLE, field, note, "Check the scenario's parameters.")
-    if a == ScenarioAction.VOLUME_GROWTH:
-        f = 1 + (s.pct or 0) / 100
-        return [_Group(g.provider, g.model, g.kind, g.quantity * f, g.cost * f) for g in groups], f"all volumes x{f:g}"
-    if a in (ScenarioAction.SWITCH_PROVIDER, ScenarioAction.SWITCH_MODEL):
-        src, dst, share = (s.from_provider or "").lower(), (s.to or "").lower(), 1.0 if s.share is None else s.share
-        if a == ScenarioAction.SWITCH_MODEL:
-            src, dst = resolve_model(src) or src, resolve_model(dst) or dst
-        out, moved, missing = [], 0.0, set()
-        for g in groups:
-            hit = g.kind in TOKEN_KINDS and (g.provider == src if a == ScenarioAction.SWITCH_PROVIDER else g.model == src)
-            if not hit:
-                out.append(g)
-                continue
-            to_provider, to_model = (dst, g.model) if a == ScenarioAction.SWITCH_PROVIDER else (g.provider, dst)
-            price = _token_price(to_provider, to_model, g.kind)
-            if price is None and a == ScenarioAction.SWITCH_MODEL and (q := cheapest_quote(to_model, g.kind)):
-                to_provider, price = q.provider, q.price
-                warn.add(WarningCode.SCENARIO_ASSUMPTION, field,
-                         f"{g.provider} does not sell {to_model}; priced at {q.provider}, the cheapest that does.",
-                         "Name a provider with switch_provider if you mean another.", Severity.INFO)
-            if price is None:
-                missing.add(f"{to_provider}/{to_model} {g.kind}")
-                out.append(g)
-                continue
-            q = g.quantity * share
-            out.append(_Group(g.provider, g.model, g.kind, g.quantity - q, g.cost * (1 - share)))
-            out.append(_Group(to_provider, to_model, g.kind, q, q * price / PER_MILLION))
-            moved += q
-        if missing:
-            na(f"No catalog price for {', '.join(sorted(missing))}; those lines were left as they are.")
-        if not moved:
-            return out, f"not applied: no {src} token usage could move to {dst}"
-        return out, f"moved {moved:,.0f} tokens/month at {share:.0%} share"
-    if a == ScenarioAction.BATCH_SHARE:
-        share = s.share or 0.0
-        out = []
-        for g in groups:
-            d = batch_discounts().get(g.provider)
-            factor = 1 - share * d.discount if d and g.kind in TOKEN_KINDS else 1.0
-            out.append(_Group(g.provider, g.model, g.kind, g.quantity, g.cost * factor))
-        return out, f"{share:.0%} of token traffic at each provider's batch discount"
-    if a == ScenarioAction.CACHE_HIT_RATE:
-        rate = s.rate or 0.0
-        out = []
-        for g in groups:
-            cache = _token_price(g.provider, g.model, UsageKind.CACHED_INPUT_TOKENS.value)
-            if g.kind != UsageKind.INPUT_TOKENS.value or cache is None:
-                out.append(g)
-                continue
-            q = g.quantity * rate
-            out.append(_Group(g.provider, g.model, g.kind, g.quantity - q, g.cost * (1 - rate)))
-            out.append(_Group(g.provider, g.model, UsageKind.CACHED_INPUT_TOKENS.value, q, q * cache / PER_MILLION))
-        return out, f"{rate:.0%} of input tokens served as cache reads"
-    if a == ScenarioAction.COMMITMENT:
-        p = (s.pct or 0) / 100
-        out, skipped = [], []
-        for g in groups:
-            hit = instance_quote(g.model) if g.kind in HOUR_KINDS else None
-            committed = hit[0].prices["committed_1y"] if hit else float("nan")
-            if committed != committed:
-                if g.kind in HOUR_KINDS:
-                    skipped.append(g.model)
-                out.append(g)
-                continue
-            out.append(_Group(g.provider, g.model, g.kind, g.quantity, g.cost * (1 - p) + g.quantity * p * committed))
-        if skipped:
-            na(f"No published 1-year commitment price for {', '.join(sorted(set(skipped)))}.")
-        if all(g.kind not in HOUR_KINDS or g.model in skipped for g in groups):
-            return out, "not applied: no GPU hours with a published commitment price"
-        return out, f"{p:.0%} of GPU hours on a 1-year commitment"
-    return _self_hosted(s, groups, warn, field)
+    src, dst, share = (s.from_provider or "").lower(), (s.to or "").lower(), 1.0 if s.share is None else s.share
+    if a == ScenarioAction.SWITCH_MODEL:
+        src, dst = resolve_model(src) or src, resolve_model(dst) or dst
+    out, moved, missing = [], 0.0, set()
+    for g in groups:
+        hit = g.kind in TOKEN_KINDS and (g.provider == src if a == ScenarioAction.SWITCH_PROVIDER else g.model == src)
+        if not hit:
+            out.append(g)
+            continue
+        to_provider, to_model = (dst, g.model) if a == ScenarioAction.SWITCH_PROVIDER else (g.provider, dst)
+        price = _token_price(to_provider, to_model, g.kind)
+        if price is None and a == ScenarioAction.SWITCH_MODEL and (q := cheapest_quote(to_model, g.kind)):
+            to_provider, price = q.provider, q.price
+            warn.add(WarningCode.SCENARIO_ASSUMPTION, field,
+                     f"{g.provider} does not sell {to_model}; priced at {q.provider}, the cheapest that does.",
+                     "Name a provider with switch_provider if you mean another.", Severity.INFO)
+        if price is None:
+            missing.add(f"{to_provider}/{to_model} {g.kind}")
+            out.append(g)
+            continue
+        q = g.quantity * share
+        out.append(_Group(g.provider, g.model, g.kind, g.quantity - q, g.cost * (1 - share)))
+        out.append(_Group(to_provider, to_model, g.kind, q, q * price / PER_MILLION))
+        moved += q
+    if missing:
+        _not_applicable(warn, field, f"No catalog price for {', '.join(sorted(missing))}; those lines were left as they are.")
+    if not moved:
+        return out, f"not applied: no {src} token usage could move to {dst}"
+    return out, f"moved {moved:,.0f} tokens/month at {share:.0%} share"
+
+
+def _batch_share(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+    share = s.share or 0.0
+    out = []
+    for g in groups:
+        d = batch_discounts().get(g.provider)
+        factor = 1 - share * d.discount if d and g.kind in TOKEN_KINDS else 1.0
+        out.append(_Group(g.provider, g.model, g.kind, g.quantity, g.cost * factor))
+    return out, f"{share:.0%} of token traffic at each provider's batch discount"
+
+
+def _cache_hit_rate(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+    rate = s.rate or 0.0
+    out = []
+    for g in groups:
+        cache = _token_price(g.provider, g.model, UsageKind.CACHED_INPUT_TOKENS.value)
+        if g.kind != UsageKind.INPUT_TOKENS.value or cache is None:
+            out.append(g)
+            continue
+        q = g.quantity * rate
+        out.append(_Group(g.provider, g.model, g.kind, g.quantity - q, g.cost * (1 - rate)))
+        out.append(_Group(g.provider, g.model, UsageKind.CACHED_INPUT_TOKENS.value, q, q * cache / PER_MILLION))
+    return out, f"{rate:.0%} of input tokens served as cache reads"
+
+
+def _commitment(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+    p = (s.pct or 0) / 100
+    out, skipped = [], []
+    for g in groups:
+        hit = instance_quote(g.model) if g.kind in HOUR_KINDS else None
+        committed = hit[0].prices["committed_1y"] if hit else float("nan")
+        if committed != committed:
+            if g.kind in HOUR_KINDS:
+                skipped.append(g.model)
+            out.append(g)
+            continue
+        out.append(_Group(g.provider, g.model, g.kind, g.quantity, g.cost * (1 - p) + g.quantity * p * committed))
+    if skipped:
+        _not_applicable(warn, field, f"No published 1-year commitment price for {', '.join(sorted(set(skipped)))}.")
+    if all(g.kind not in HOUR_KINDS or g.model in skipped for g in groups):
+        return out, "not applied: no GPU hours with a published commitment price"
+    return out, f"{p:.0%} of GPU hours on a 1-year commitment"
+
+
+def _apply(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str) -> tuple[list[_Group], str]:
+    return _APPLY.get(s.action, _self_hosted)(s, groups, warn, field)
 
 
 def _self_hosted(s: WhatIf, groups: list[_Group], warn: WarningCollector, field: str):
@@ -187,6 +201,15 @@ def _self_hosted(s: WhatIf, groups: list[_Group], warn: WarningCollector, field:
                           float(sized.monthly_usd[best]))], f"{model} moved to {inst.instance_type}"
 
 
+_APPLY = {ScenarioAction.VOLUME_GROWTH: _volume_growth, ScenarioAction.SWITCH_PROVIDER: _switch,
+          ScenarioAction.SWITCH_MODEL: _switch, ScenarioAction.BATCH_SHARE: _batch_share,
+          ScenarioAction.CACHE_HIT_RATE: _cache_hit_rate, ScenarioAction.COMMITMENT: _commitment}
+
+
+def _cost_by_key(gs: list[_Group]) -> dict[str, float]:
+    return {k: sum(g.cost for g in gs if g.key == k) for k in {g.key for g in gs}}
+
+
 def simulate(analysis: AnalyzeResponse, scenarios: list[Scenario]) -> SimulateResponse:
     warn = WarningCollector()
     months = max(1, analysis.months)
@@ -212,8 +235,7 @@ def simulate(analysis: AnalyzeResponse, scenarios: list[Scenario]) -> SimulateRe
         delta = sum(g.cost for g in groups) - before
         steps.append(ScenarioStep(action=s.action, applied=not note.startswith("not applied"), delta=money(delta),
                                   note=note))
-    agg = lambda gs: {k: sum(g.cost for g in gs if g.key == k) for k in {g.key for g in gs}}
-    b, n = agg(base), agg(groups)
+    b, n = _cost_by_key(base), _cost_by_key(groups)
     rows = [GroupDelta(key=k, currency=cur, baseline_monthly=money(b.get(k, 0.0)), scenario_monthly=money(n.get(k, 0.0)),
                        delta=money(n.get(k, 0.0) - b.get(k, 0.0))) for k in sorted(set(b) | set(n))]
     bt, nt = sum(b.values()), sum(n.values())

@@ -308,64 +308,63 @@ def _openai_kind(line_item: str) -> str | None:
             "cached_input": "cached_input_tokens"}.get(tail)
 
 
-def openai(data) -> Source:
-    """The OpenAI organisation usage (completions) and costs exports: ``{"usage": page, "costs": page}`` or one page.
-
-    Costs carry the money and usage the quantities; usage alone is priced at the catalog list price (and says so)."""
-
+def _openai_pages(data) -> dict:
     if isinstance(data, dict) and ("usage" in data or "costs" in data):
-        pages = data
-    elif isinstance(data, dict):
-        pages = {"page": data}
-    else:
-        raise RequestRejected("The OpenAI export must be an object",
-                              [FieldError("invoice.data", "expected {\"data\": [...]} or {\"usage\": ..., \"costs\": ...}")])
-    costs: list[dict] = []
-    usage: dict[tuple[str, str, str], float] = {}
-    n = 0
-    for page in pages.values():
-        for bucket in _list(page.get("data") if isinstance(page, dict) else None):
-            if not isinstance(bucket, dict):
-                continue
-            start = _number(bucket.get("start_time"))
-            period = dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m") if start is not None and 0 <= start < 4e9 else ""
-            for res in _list(bucket.get("results")):
-                n += 1
-                if not isinstance(res, dict):
-                    costs.append({R.ROW: n, R.ERROR_COLUMN: "results", R.ERROR_REASON: "not an object"})
-                    continue
-                kind = str(res.get("object", ""))
-                if kind.endswith("costs.result"):
-                    amount = res.get("amount") if isinstance(res.get("amount"), dict) else {}
-                    value = _number(amount.get("value"))
-                    item = str(res.get("line_item") or "")
-                    row = {R.ROW: n, "ProviderName": "OpenAI", "ServiceName": "OpenAI API",
-                           "x_Model": item.split(",")[0], "ChargeDescription": item, "x_UsageKind": _openai_kind(item),
-                           "BilledCost": value, "BillingCurrency": str(amount.get("currency", "usd")),
-                           "ChargeCategory": "usage", "ChargePeriodStart": period}
-                    if value is None:
-                        row.update({R.ERROR_COLUMN: "amount.value", R.ERROR_REASON: "missing or not a finite number"})
-                    elif not period:
-                        row.update({R.ERROR_COLUMN: "start_time", R.ERROR_REASON: "missing or not a unix timestamp"})
-                    costs.append(row)
-                elif kind.endswith("usage.completions.result"):
-                    model = str(res.get("model") or "")
-                    for key, k in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
-                                   ("input_cached_tokens", "cached_input_tokens")):
-                        q = _number(res.get(key))
-                        if q:  # absent or zero: no line (a zero cached line is not "caching in use")
-                            usage[(period, model.lower(), k)] = usage.get((period, model.lower(), k), 0.0) + q
-    if costs:
-        by_key: dict[tuple[str, str, str], float] = {}
-        for (period, model, k), q in usage.items():
-            key = (period, resolve_model(model), k)
-            by_key[key] = by_key.get(key, 0.0) + q
-        for row in costs:
-            key = (row.get("ChargePeriodStart"), resolve_model(row.get("x_Model") or ""), row.get("x_UsageKind"))
-            if key in by_key:
-                row["ConsumedQuantity"], row["ConsumedUnit"] = by_key.pop(key), "tokens"
-        return _table(costs, NUMBERS)
-    rows, priced = [], 0  # usage only: price it at the catalog list price, and say so
+        return data
+    if isinstance(data, dict):
+        return {"page": data}
+    raise RequestRejected("The OpenAI export must be an object",
+                          [FieldError("invoice.data", "expected {\"data\": [...]} or {\"usage\": ..., \"costs\": ...}")])
+
+
+def _openai_period(bucket: dict) -> str:
+    """The bucket's start_time as YYYY-MM, or "" when it is missing or not a unix timestamp."""
+    start = _number(bucket.get("start_time"))
+    return dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m") if start is not None and 0 <= start < 4e9 else ""
+
+
+def _openai_cost_row(n: int, res: dict, period: str) -> dict:
+    amount = res.get("amount") if isinstance(res.get("amount"), dict) else {}
+    value = _number(amount.get("value"))
+    item = str(res.get("line_item") or "")
+    row = {R.ROW: n, "ProviderName": "OpenAI", "ServiceName": "OpenAI API",
+           "x_Model": item.split(",")[0], "ChargeDescription": item, "x_UsageKind": _openai_kind(item),
+           "BilledCost": value, "BillingCurrency": str(amount.get("currency", "usd")),
+           "ChargeCategory": "usage", "ChargePeriodStart": period}
+    if value is None:
+        row.update({R.ERROR_COLUMN: "amount.value", R.ERROR_REASON: "missing or not a finite number"})
+    elif not period:
+        row.update({R.ERROR_COLUMN: "start_time", R.ERROR_REASON: "missing or not a unix timestamp"})
+    return row
+
+
+_OPENAI_USAGE_KINDS = (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens"),
+                       ("input_cached_tokens", "cached_input_tokens"))
+
+
+def _add_openai_usage(usage: dict[tuple[str, str, str], float], res: dict, period: str) -> None:
+    model = str(res.get("model") or "")
+    for key, k in _OPENAI_USAGE_KINDS:
+        q = _number(res.get(key))
+        if q:  # absent or zero: no line (a zero cached line is not "caching in use")
+            usage[(period, model.lower(), k)] = usage.get((period, model.lower(), k), 0.0) + q
+
+
+def _attach_usage(costs: list[dict], usage: dict[tuple[str, str, str], float]) -> None:
+    """Costs carry the money; each cost row takes its (period, model, kind)'s token quantity from the usage export."""
+    by_key: dict[tuple[str, str, str], float] = {}
+    for (period, model, k), q in usage.items():
+        key = (period, resolve_model(model), k)
+        by_key[key] = by_key.get(key, 0.0) + q
+    for row in costs:
+        key = (row.get("ChargePeriodStart"), resolve_model(row.get("x_Model") or ""), row.get("x_UsageKind"))
+        if key in by_key:
+            row["ConsumedQuantity"], row["ConsumedUnit"] = by_key.pop(key), "tokens"
+
+
+def _usage_at_list_price(usage: dict[tuple[str, str, str], float]) -> Source:
+    """Usage only: price it at the catalog list price, and say so."""
+    rows, priced = [], 0
     for n, ((period, model, k), q) in enumerate(sorted(usage.items()), start=1):
         quote = hosted_quote("openai", resolve_model(model), k)
         row = {R.ROW: n, "ProviderName": "OpenAI", "ServiceName": "OpenAI API", "x_Model": model, "x_UsageKind": k,
@@ -378,3 +377,31 @@ def openai(data) -> Source:
             row.update({R.ERROR_COLUMN: "costs", R.ERROR_REASON: f"no costs export and no catalog price for {model}"})
         rows.append(row)
     return _table(rows, NUMBERS, estimated=priced)
+
+
+def openai(data) -> Source:
+    """The OpenAI organisation usage (completions) and costs exports: ``{"usage": page, "costs": page}`` or one page.
+
+    Costs carry the money and usage the quantities; usage alone is priced at the catalog list price (and says so)."""
+    costs: list[dict] = []
+    usage: dict[tuple[str, str, str], float] = {}
+    n = 0
+    for page in _openai_pages(data).values():
+        for bucket in _list(page.get("data") if isinstance(page, dict) else None):
+            if not isinstance(bucket, dict):
+                continue
+            period = _openai_period(bucket)
+            for res in _list(bucket.get("results")):
+                n += 1
+                if not isinstance(res, dict):
+                    costs.append({R.ROW: n, R.ERROR_COLUMN: "results", R.ERROR_REASON: "not an object"})
+                    continue
+                kind = str(res.get("object", ""))
+                if kind.endswith("costs.result"):
+                    costs.append(_openai_cost_row(n, res, period))
+                elif kind.endswith("usage.completions.result"):
+                    _add_openai_usage(usage, res, period)
+    if costs:
+        _attach_usage(costs, usage)
+        return _table(costs, NUMBERS)
+    return _usage_at_list_price(usage)
