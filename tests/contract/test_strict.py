@@ -278,3 +278,33 @@ def test_openapi_documents_the_csv_body_and_its_query():
     assert params["invoice_format"]["schema"]["enum"] == ["focus", "cur", "line_items"]
     report = merged_openapi()["paths"]["/api/v1/report/{report_id}"]["get"]["parameters"][0]["schema"]
     assert report["pattern"] == "^[0-9a-f]{32}$" and report["maxLength"] == 32
+
+
+SUBNORMAL_PLAN = {  # the request schemathesis found: a subnormal target utilisation made the replica count NaN (a 500)
+    "deployment": "self_hosted",
+    "workload": {"input_tokens_per_month": 1e9, "output_tokens_per_month": 1e8},
+    "self_hosted": {"measured_throughput": [{"instance_type": "0", "output_tokens_per_s": 100.0, "precision": "fp4"}],
+                    "precisions": ["bf16"], "pricing_model": "spot", "target_utilisation": 0.7},
+}
+
+
+@pytest.mark.parametrize(("path", "value", "field"), [
+    ("self_hosted.target_utilisation", 5e-324, "self_hosted.target_utilisation"),
+    ("self_hosted.target_utilisation", 0.001, "self_hosted.target_utilisation"),
+    ("self_hosted.measured_throughput.0.output_tokens_per_s", 5e-324,
+     "self_hosted.measured_throughput[0].output_tokens_per_s")])
+def test_subnormal_utilisation_or_measured_throughput_is_a_422_naming_the_field(client, path, value, field):
+    r = client.post("/api/v1/plan/llm", json=with_value(SUBNORMAL_PLAN, path, value))
+    assert r.status_code == 422 and set(details(r)) == {field}
+
+
+def test_the_smallest_accepted_utilisation_and_throughput_give_finite_replicas(client):
+    body = with_value(with_value(SUBNORMAL_PLAN, "self_hosted.target_utilisation", 0.01),
+                      "self_hosted.measured_throughput.0.output_tokens_per_s", 0.01)
+    r = client.post("/api/v1/plan/llm", json=body)
+    assert r.status_code == 200 and all(math.isfinite(x) for x in _numbers(r.json()))
+
+
+def test_scaling_refuses_a_subnormal_target_utilisation(client):
+    r = client.post("/api/v1/plan/scaling", json={**event_body("plan_scaling"), "target_utilisation": 5e-324})
+    assert r.status_code == 422 and "target_utilisation" in details(r)

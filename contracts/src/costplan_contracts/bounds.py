@@ -27,6 +27,10 @@ REPORT_ID_PATTERN = rf"^[0-9a-f]{{{REPORT_ID_LENGTH}}}$"
 # (a subnormal) made every per-token figure overflow to infinity.
 TOKENS_PER_REQUEST_MIN = 1.0
 REQUESTS_PER_SECOND_MIN = 1e-6  # about 2.6 requests a month
+# Replicas = load / (throughput x target utilisation): a subnormal utilisation or measured throughput (5e-324, found
+# by schemathesis) made the replica count infinite or NaN. Below 1% busy, or 0.01 tokens/s, is not a serving plan.
+TARGET_UTILISATION_MIN = 0.01
+MEASURED_OUTPUT_TOKENS_PER_S_MIN = 0.01
 
 # POST /api/v1/uploads (presigned S3 PUTs). One export file is analysed in the report worker (60 s): 1 GiB is about
 # 3 million FOCUS rows at ~350 bytes a row. A report request is read whole by the worker, so it stays small.

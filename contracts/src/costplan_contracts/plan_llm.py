@@ -124,7 +124,7 @@ class MeasuredThroughput(ContractModel):
     instance_type: str = Field(min_length=1, max_length=100)
     precision: Precision
     gpus_per_replica: Integer | None = Field(default=None, ge=1, le=64)
-    output_tokens_per_s: Number = Field(gt=0, le=1e9, description="Measured per replica, at your request shape")
+    output_tokens_per_s: Number = Field(ge=B.MEASURED_OUTPUT_TOKENS_PER_S_MIN, le=1e9, description="Measured per replica, at your request shape")
 
 
 DEFAULT_PRECISIONS = (Precision.BF16, Precision.FP8)
@@ -133,7 +133,7 @@ DEFAULT_PRECISIONS = (Precision.BF16, Precision.FP8)
 class SelfHostedOptions(ContractModel):
     precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)
     pricing_model: PricingModel = PricingModel.ON_DEMAND
-    target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
+    target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, ge=B.TARGET_UTILISATION_MIN, le=1)
     instance_types: list[str] | None = Field(default=None, max_length=200, description="Pin to these instance types")
     measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
 

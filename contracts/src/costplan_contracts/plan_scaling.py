@@ -35,7 +35,7 @@ class PlanScalingRequest(Aliased):
     precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1,
                                         max_length=len(Precision), description="The precisions to try")
     pricing_model: PricingModel = PricingModel.ON_DEMAND
-    target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, gt=0, le=1)
+    target_utilisation: Number = Field(default=B.TARGET_UTILISATION_DEFAULT, ge=B.TARGET_UTILISATION_MIN, le=1)
     measured_throughput: list[MeasuredThroughput] = Field(default_factory=list, max_length=200)
     top_k: Integer = Field(default=B.TOP_K_DEFAULT, ge=B.TOP_K_MIN, le=B.TOP_K_MAX)
     avg_input_tokens: Number | None = deprecated("avg_input_tokens_per_request", ge=B.TOKENS_PER_REQUEST_MIN,
