@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invoice_data import FOCUS_LINES, focus_csv
-from pydantic import ValidationError
 
 from costplan.catalog.billing import focus_mandatory
 from costplan.services.errors import RequestRejected
@@ -269,12 +268,18 @@ def test_non_finite_costs_are_rejected_rows_never_nulls(value):
     assert all(math.isfinite(v) for v in out.reconciliation.input_billed_cost_total.values())
 
 
-def test_nan_in_json_line_items_is_a_validation_error():
-    with pytest.raises(ValidationError):
-        AnalyzeRequest.model_validate_json('{"invoice": {"format": "line_items", "data": []}, "x": NaN}')
-    out = run("line_items", data=[{"provider": "openai", "usage_kind": "input_tokens", "quantity": 1,
-                                   "billed_cost": float("nan"), "period_start": "2026-10-01"}])
-    assert out.reconciliation.rejected_rows == 1
+def test_nan_in_json_line_items_is_a_rejected_row_naming_the_column_never_a_zero_cost():
+    """JSON's NaN (Python's json and pydantic accept it) in a line item's cost rejects that row with the column named;
+    the row's spend is not counted as $0 and the other rows still reconcile."""
+    def item(cost: str) -> str:
+        return ('{"provider": "openai", "usage_kind": "input_tokens", "quantity": 1, "billed_cost": ' + cost
+                + ', "period_start": "2026-10-01"}')
+
+    body = '{"invoice": {"format": "line_items", "data": [' + item("NaN") + ", " + item("2.5") + "]}}"
+    out = analyze(AnalyzeRequest.model_validate_json(body))
+    rec = out.reconciliation
+    assert (rec.input_rows, rec.rejected_rows, rec.rejected_rows_without_cost) == (2, 1, 1)
+    assert [(e.row, e.column) for e in out.row_errors] == [(1, "billed_cost")]
 
 
 def test_awkward_but_valid_focus_files_take_the_exact_path_not_a_500():

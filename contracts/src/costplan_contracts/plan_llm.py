@@ -124,7 +124,8 @@ class MeasuredThroughput(ContractModel):
     instance_type: str = Field(min_length=1, max_length=100)
     precision: Precision
     gpus_per_replica: Integer | None = Field(default=None, ge=1, le=64)
-    output_tokens_per_s: Number = Field(ge=B.MEASURED_OUTPUT_TOKENS_PER_S_MIN, le=1e9, description="Measured per replica, at your request shape")
+    output_tokens_per_s: Number = Field(ge=B.MEASURED_OUTPUT_TOKENS_PER_S_MIN, le=1e9,
+                                        description="Measured per replica, at your request shape")
 
 
 DEFAULT_PRECISIONS = (Precision.BF16, Precision.FP8)
