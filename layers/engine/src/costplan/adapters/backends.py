@@ -92,14 +92,15 @@ def upload_signer():
     from costplan.adapters.storage import S3UploadSigner
 
     bucket = os.environ.get("REPORT_BUCKET") if mode() == AWS else None
-    return S3UploadSigner(bucket, _upload_client) if bucket else None
+    return S3UploadSigner(bucket, presign_client) if bucket else None
 
 
-def _upload_client(name: str):
-    """S3 at the bucket's regional virtual-hosted endpoint (``<bucket>.s3.<region>.amazonaws.com``). botocore's
-    default presigns for the global one, which answers a new bucket outside us-east-1 with a 307 redirect until
-    its DNS spreads (up to a day), and a PUT does not follow a redirect. An endpoint override (AWS_ENDPOINT_URL_S3:
-    a moto server, MinIO) keeps botocore's default addressing."""
+def presign_client(name: str):
+    """S3 at the bucket's regional virtual-hosted endpoint (``<bucket>.s3.<region>.amazonaws.com``), for every URL
+    we presign (upload PUTs, report downloads). botocore's default presigns for the global one, which answers a new
+    bucket outside us-east-1 with a 307 redirect until its DNS spreads (up to a day); a PUT does not follow a
+    redirect, and a download is redirected to a host its signature does not name. An endpoint override
+    (AWS_ENDPOINT_URL_S3: a moto server, MinIO) keeps botocore's default addressing."""
     if os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
         return _client(name)
     return _boto3().client(name, config=_config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
@@ -152,7 +153,7 @@ def ports() -> Ports:
         return Ports(
             jobs=DynamoJobStore(env["JOBS_TABLE"], _resource),
             store=S3Store(env["REPORT_BUCKET"], int(env.get("REPORT_URL_EXPIRY_SECONDS", REPORT_URL_EXPIRY_SECONDS)),
-                          _client),
+                          presign_client),
             queue=SqsQueue(env["REPORT_QUEUE_URL"], _client),
             dead_letters=SqsDeadLetters(env["REPORT_DLQ_URL"], _client) if env.get("REPORT_DLQ_URL") else None,
             now=now, log=_log, exports=_exports())
