@@ -50,7 +50,7 @@ def resolve(node, conditions: dict):
         out = {k: resolve(v, conditions) for k, v in node.items()}
         return {k: v for k, v in out.items() if v != {"Ref": "AWS::NoValue"}}
     if isinstance(node, list):
-        return [resolve(v, conditions) for v in node if resolve(v, conditions) != {"Ref": "AWS::NoValue"}]
+        return [r for r in (resolve(v, conditions) for v in node) if r != {"Ref": "AWS::NoValue"}]
     return node
 
 

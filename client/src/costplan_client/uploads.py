@@ -6,7 +6,7 @@
   - http: each file gets a presigned S3 PUT from POST /api/v1/uploads (one upload_id for the folder), is PUT
     straight to S3, and POST /api/v1/invoice/analyze {"source": {"s3_prefix": ...}} starts the report job;
   - local: the files are placed where the in-process API's local store stands in for the report bucket
-    (``<COSTPLAN_LOCAL_DIR>/invoices/cli-<content hash>/``, hard links where possible), and the same analyze call
+    (``<COSTPLAN_LOCAL_DIR>/invoices/uploads/<content hash>/``, hard links where possible), and the same analyze call
     names that prefix.
   A server without an upload bucket (``make run``) answers the upload request with 409 UPLOADS_NOT_CONFIGURED:
   the client then says so, and what to do, instead of sending a large body.
@@ -25,7 +25,7 @@ from costplan_client.errors import ApiError, CostPlanError, ErrorDetail
 from costplan_contracts.bounds import INVOICE_BODY_MAX_BYTES
 from costplan_contracts.enums import ErrorCode, UploadContentType, UploadPurpose
 from costplan_contracts.invoice import CSV_MEDIA_TYPE, PARQUET_MEDIA_TYPE
-from costplan_contracts.uploads import UploadRequest, UploadResponse
+from costplan_contracts.uploads import INVOICE_UPLOADS_PREFIX, UploadRequest, UploadResponse
 
 UPLOADS_PATH = "/api/v1/uploads"
 NOT_CONFIGURED = ErrorCode.UPLOADS_NOT_CONFIGURED.value  # the API's 409 where no upload bucket is configured
@@ -102,7 +102,7 @@ def content_digest(files: list[Path], base: Path) -> str:
 def place_locally(local_dir: Path, files: list[Path], base: Path, progress: UploadProgress | None) -> str:
     """Local transport: the files under ``<local_dir>/invoices/uploads/<hash>/``; returns its s3:// prefix. The same
     content gets the same prefix, so the same report job (report ids are a hash of the request)."""
-    prefix = f"invoices/uploads/{content_digest(files, base)}/"
+    prefix = f"{INVOICE_UPLOADS_PREFIX}{content_digest(files, base)}/"
     total, sent = sum(p.stat().st_size for p in files), 0
     for p in files:
         dest = local_dir / prefix / (p.relative_to(base) if p != base else Path(p.name))

@@ -17,7 +17,7 @@ Environment (read on first use, never at import time):
 
 import datetime as dt
 import os
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from costplan.services.reports.jobs import Ports
@@ -156,7 +156,7 @@ def ports() -> Ports:
                           presign_client),
             queue=SqsQueue(env["REPORT_QUEUE_URL"], _client),
             dead_letters=SqsDeadLetters(env["REPORT_DLQ_URL"], _client) if env.get("REPORT_DLQ_URL") else None,
-            now=now, log=_log, exports=_exports())
+            now=now, log=_log, exports=cache(_exports))
     root = Path(os.environ.get("COSTPLAN_LOCAL_DIR", ".local-data"))
     holder: dict = {}
 
@@ -178,6 +178,6 @@ def ports() -> Ports:
     dead = LocalDeadLetters(root)
     p = Ports(jobs=LocalJobStore(root), store=LocalDiskStore(root, _local_url),
               queue=InProcessQueue(worker, REPORT_MAX_RECEIVES, dead_letter), dead_letters=dead, now=now, log=_log,
-              exports=_exports(root))
+              exports=cache(partial(_exports, root)))
     holder["ports"] = p
     return p

@@ -254,7 +254,7 @@ def hosted_block(catalog: LlmCatalog, idx: np.ndarray, w: Workload) -> HostedBlo
         return a if full else a[idx]
 
     if full:  # the whole catalog: the tiered rows and their positions are invariants
-        t = tp = at_t = inv.tiered_rows
+        t = at_t = inv.tiered_rows
         tp = np.arange(t.size)
     else:
         pos = inv.tier_pos[idx]

@@ -9,7 +9,7 @@ from costplan.catalog.llm import get_llm_catalog
 from costplan.catalog.quality import profile_quality
 from costplan.catalog.universe import get_universe
 from costplan.core.quality import pareto_frontier
-from costplan.core.ranking import Constraints, Reason, Workload, rank_configs
+from costplan.core.ranking import Constraints, Reason, rank_configs
 from costplan.reports.charts import quality_price_chart
 from costplan.services.plan.candidates import combine
 from costplan.services.plan.domain import workload_of
@@ -34,7 +34,8 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
         from costplan.services.errors import FieldError, RequestRejected
 
         raise RequestRejected("Nothing to price", [FieldError("workload", "input and output tokens are both 0")])
-    cs = combine(catalog, universe, hosted_block(catalog, np.arange(len(catalog)), workload_of(w)), None, None)
+    wl = workload_of(w)
+    cs = combine(catalog, universe, hosted_block(catalog, np.arange(len(catalog)), wl), None, None)
     scores = profile_quality(req.workload_profile.value)
     models = [catalog.canonical[i] for i in cs.hosted.idx]
     floor = req.min_quality_coverage
@@ -43,12 +44,11 @@ def quality_price(req: QualityPriceRequest) -> QualityPriceResponse:
     allowed, excluded = provider_masks(universe.providers, req.constraints.providers, [], warn)
     budget_usd = req.constraints.monthly_budget_usd
     budget = budget_usd if budget_usd is not None else float("inf")
-    cached = w.input_tokens_per_month * w.cached_input_share
-    workload = Workload(w.input_tokens_per_month - cached, w.output_tokens_per_month, cached)
+    workload = wl.volumes()
     result = rank_configs(candidates, workload, Constraints(
         budget_usd=budget, allowed_providers=allowed, excluded_providers=excluded, needs_quality=True,
         min_quality=req.min_quality or 0.0), top_k=len(candidates))
-    total_tokens = w.input_tokens_per_month + w.output_tokens_per_month
+    total_tokens = wl.total_tokens
     points = []
     for j in result.order.tolist():
         i = int(cs.hosted.idx[j])

@@ -113,7 +113,7 @@ def _chain_spec(p: LlmPlan, cs: CandidateSet, allowed, excluded) -> ChainSpec:
 
 def _io_mix(p: LlmPlan) -> IoMix:
     w = p.workload
-    total = w.input_tokens_per_month + w.output_tokens_per_month
+    total = w.total_tokens
     i, o = w.input_tokens_per_month / total, w.output_tokens_per_month / total
     label = (f"blended at this workload's mix: {i:.1%} input / {o:.1%} output tokens, "
              f"{w.cached_input_share:.1%} of input served from cache")

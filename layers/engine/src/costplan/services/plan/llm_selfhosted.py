@@ -15,7 +15,6 @@ from costplan.services.plan.selfhosted import (
     DEFAULT_SHAPE_PROFILE,
     DEFAULT_SHAPES,
     SECONDS_PER_MONTH,
-    Measured,
     Traffic,
     scope_rows,
     size,
@@ -84,6 +83,4 @@ def self_hosted(p: LlmPlan, canonical: str | None, warn: WarningCollector):
         sizing = size(sh, scope, traffic, opts.pricing_model.value, opts.target_utilisation)
         sizing = replace(sizing, blocked=np.full(scope.rows.size, Reason.REQUESTS_REQUIRED, np.int8))
         return sh, sizing
-    measured = [Measured(m.instance_type, m.precision, m.gpus_per_replica, m.output_tokens_per_s)
-                for m in opts.measured_throughput]
-    return sh, size(sh, scope, traffic, opts.pricing_model.value, opts.target_utilisation, measured)
+    return sh, size(sh, scope, traffic, opts.pricing_model.value, opts.target_utilisation, opts.measured_throughput)

@@ -12,7 +12,6 @@ from costplan.services.plan.domain import ScalingPlan, scaling_of
 from costplan.services.plan.fallback import exclusions
 from costplan.services.plan.rows import cents, modelled, replica_figures
 from costplan.services.plan.selfhosted import (
-    Measured,
     Sizing,
     Traffic,
     estimated_capacity_warning,
@@ -143,9 +142,7 @@ def plan(s: ScalingPlan) -> PlanScalingResponse:
                   ttft_s=s.slo.ttft_ms / 1e3 if s.slo.ttft_ms else float("inf"),
                   tpot_s=s.slo.tpot_ms / 1e3 if s.slo.tpot_ms else float("inf"))
     traffic = Traffic(s.avg_requests_per_second, s.peak_requests_per_second, shape, s.min_requests_per_second)
-    measured = [Measured(m.instance_type, m.precision, m.gpus_per_replica, m.output_tokens_per_s)
-                for m in s.measured_throughput]
-    sz = size(cat, scope, traffic, s.pricing_model.value, s.target_utilisation, measured)
+    sz = size(cat, scope, traffic, s.pricing_model.value, s.target_utilisation, s.measured_throughput)
     n = rows.size
     zeros = np.zeros(n)
     candidates = Candidates(

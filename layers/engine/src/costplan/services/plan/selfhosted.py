@@ -3,6 +3,7 @@
 Shared by plan/llm (self-hosted rows beside hosted APIs) and plan/scaling (replica planning).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +25,7 @@ from costplan.core.throughput import (
     terms,
 )
 from costplan.services.errors import FieldError, RequestRejected
+from costplan.services.plan.domain import Measurement
 from costplan.services.plan.hosted import resolve_model
 from costplan.services.warnings import WarningCollector
 from costplan_contracts.bounds import HOURS_PER_MONTH
@@ -61,14 +63,6 @@ class Traffic:
     min_requests_per_s: float | None = None
     shape_assumed: bool = False
     shape_source: str = "workload"
-
-
-@dataclass(frozen=True)
-class Measured:
-    instance_type: str
-    precision: str
-    gpus_per_replica: int | None
-    output_tokens_per_s: float
 
 
 @dataclass(frozen=True)
@@ -146,7 +140,7 @@ def _rows_in_scope(cat: SelfHostedCatalog, model_ids, precisions, instance_types
     return np.flatnonzero(mask)
 
 
-def _measured_mask(cat: SelfHostedCatalog, rows: np.ndarray, m: Measured) -> np.ndarray:
+def _measured_mask(cat: SelfHostedCatalog, rows: np.ndarray, m: Measurement) -> np.ndarray:
     g = cat.grid
     want = [i for i, inst in enumerate(cat.instances) if inst.instance_type.lower() == m.instance_type.lower()]
     hit = np.isin(g.instance[rows], want) & (g.precision[rows] == PRECISIONS.index(m.precision))
@@ -160,7 +154,7 @@ def _take(obj, idx: np.ndarray):
 
 
 def size(cat: SelfHostedCatalog, scope: Scope, traffic: Traffic, pricing_model: str, target_utilisation: float,
-         measured: list[Measured] = ()) -> Sizing:
+         measured: Sequence[Measurement] = ()) -> Sizing:
     """Replicas, instances and monthly cost of every scoped configuration.
 
     Only configurations that can run at all (or that the caller measured) go through the

@@ -113,7 +113,9 @@ class Ports:
     now: Callable[[], str]  # ISO timestamp; job metadata only, never in a report body
     dead_letters: DeadLetters | None = None
     log: Callable[..., None] = field(default=_no_log)  # log(event, report_id=, error_code=, exc=): server side only
-    exports: object | None = None  # invoice_exports.ExportAccess: the worker reads S3 export sources with it
+    # The worker's invoice.exports.ExportAccess (it reads S3 export sources), built on first use: the API functions
+    # sharing these ports (report status, generate, sweeper, DLQ) never import the invoice engine for it.
+    exports: Callable[[], object | None] = field(default=lambda: None)
 
 
 # ---------------------------------------------------------------- errors
@@ -236,7 +238,8 @@ def _dropped_request(key: str, ports: Ports) -> ReportRequest:
     worker through the export adapters, as a ``source.s3_prefix`` of the report bucket)."""
     try:
         if key.startswith(INVOICES_PREFIX):
-            bucket = getattr(getattr(ports.exports, "places", None), "report_bucket", None)
+            exports = ports.exports()
+            bucket = exports.places.report_bucket if exports is not None else None
             if not bucket:
                 raise PoisonMessage(JobErrorCode.INVALID_REQUEST, safe_message(
                     JobErrorCode.INVALID_REQUEST, f"{key}: this worker has no export access configured"))
@@ -299,7 +302,7 @@ def process(rid: str, ports: Ports, receive_count: int = 1, deadline: float | No
             req = ReportRequest.model_validate_json(ports.store.get(running["request_key"]))
         code = JobErrorCode.RENDER_FAILED
         _check(deadline)
-        files = render(req, ports.exports)
+        files = render(req, ports.exports())
         code = JobErrorCode.STORAGE_FAILED
         stored = {}
         for n, (fmt, data) in enumerate(sorted(files.items()), start=1):
