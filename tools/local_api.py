@@ -19,9 +19,9 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from costplan.adapters.http import create_app
+from tools.dispatch import dispatcher
 from tools.openapi import merged_openapi
-from tools.template import http_routes, load_function_module, load_template
+from tools.template import load_function_module
 
 DOCS_ASSETS = "/docs/assets"  # Swagger UI and ReDoc bundles, served from the installed package: no CDN
 ASSET_DIR = files("fastapi_offline") / "static"  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
@@ -42,13 +42,7 @@ async def redoc(_request):
 
 
 def build_app():
-    # Embedded defaults: local-disk report storage and an in-process queue, no AWS account.
-    os.environ.setdefault("COSTPLAN_STORAGE", "local")
-    app = create_app("local", max_body=None)  # no limit of its own: each function app applies its Lambda's
-    table = http_routes(load_template())
-    for route in table:
-        sub = load_function_module(route.code_uri).app
-        app.router.routes.append(Route(route.path, endpoint=sub, methods=[route.method]))
+    app = dispatcher(lambda code_uri: load_function_module(code_uri).app)
     spec = merged_openapi()
 
     async def openapi(_request):
@@ -58,7 +52,6 @@ def build_app():
     app.router.routes[:0] = [Route("/openapi.json", openapi, methods=["GET"]),
                              Route("/docs", swagger_ui, methods=["GET"]), Route("/redoc", redoc, methods=["GET"]),
                              Mount(DOCS_ASSETS, app=StaticFiles(directory=str(ASSET_DIR)), name="docs-assets")]
-    app.state.route_table = table
     return app
 
 

@@ -60,18 +60,11 @@ def local_app(root: Path):
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     # make run's embedded defaults: local-disk reports and an in-process queue under <root>/.local-data.
-    os.environ.setdefault("COSTPLAN_STORAGE", "local")
     os.environ.setdefault("COSTPLAN_LOCAL_DIR", str(root / ".local-data"))
     os.environ.setdefault("COSTPLAN_PUBLIC_URL", LOCAL_BASE_URL)  # report download links name this transport's base
-    from starlette.routing import Route
+    from tools.dispatch import dispatcher
 
-    from costplan.adapters.http import create_app
-    from tools.template import http_routes, load_template
-
-    app = create_app("local", max_body=None)  # each function app applies its Lambda's own limits
-    for route in http_routes(load_template(root / "template.yaml")):
-        app.router.routes.append(Route(route.path, endpoint=_LazyFunction(route.code_uri), methods=[route.method]))
-    return app
+    return dispatcher(_LazyFunction, root / "template.yaml")
 
 
 @contextmanager

@@ -114,6 +114,10 @@ def _parquet_bytes(encoded: str) -> bytes:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise RequestRejected("The Parquet invoice is not base64", [FieldError(PARQUET_FIELD, "not base64")]) from None
+    return _check_parquet(data)
+
+
+def _check_parquet(data: bytes) -> bytes:
     if data[:4] != PARQUET_MAGIC or data[-4:] != PARQUET_MAGIC:
         raise RequestRejected("The invoice is not a Parquet file", [FieldError(PARQUET_FIELD, "no PAR1 magic bytes")])
     return data
@@ -125,8 +129,7 @@ def parquet_request(data: bytes, query: Mapping[str, str]) -> dict:
     q = _query(query)
     if q.invoice_format == InvoiceFormat.LINE_ITEMS.value:
         raise RequestRejected("Parquet bodies are FOCUS or CUR 2.0", [FieldError("invoice_format", "use focus or cur")])
-    encoded = base64.b64encode(data).decode("ascii")
-    _parquet_bytes(encoded)
+    encoded = base64.b64encode(_check_parquet(data)).decode("ascii")
     return {"invoice": {"format": q.invoice_format or InvoiceFormat.FOCUS.value, "parquet_base64": encoded,
                         "focus_version": q.focus_version}}
 
